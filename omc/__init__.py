@@ -1,0 +1,3 @@
+"""Oh My Coins: algorithmic cryptocurrency trading from the command line."""
+
+__version__ = "0.1.0"

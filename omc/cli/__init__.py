@@ -1,0 +1,1 @@
+"""The ``omc`` command line: thin Typer shells over the library in ``omc/``."""

@@ -1,0 +1,95 @@
+"""What a command or a daemon job works with: settings, the database and the acting user.
+
+Built once per process by :func:`open_runtime`; nothing connects until first needed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from omc.home import ensure_home
+from omc.settings import LoadedSettings, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+
+
+@dataclass
+class Runtime:
+    """Settings plus lazily opened resources; pass it, never make it global."""
+
+    loaded: LoadedSettings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    def engine(self, *, check_schema: bool = True) -> Engine:
+        """The database engine, connected and (by default) checked to be at the schema head.
+
+        The embedded SQLite database is created and migrated on first use.
+        """
+        if self._engine is None:
+            from omc.db import check_connection, make_engine
+
+            settings = self.settings
+            if settings.is_embedded_database:
+                ensure_home(settings.home)
+            engine = make_engine(settings.effective_database_url)
+            check_connection(engine)
+            self._engine = engine
+            self._schema_checked = False
+        if check_schema and not getattr(self, "_schema_checked", False):
+            from omc.schema import ensure_schema
+
+            embedded = self.settings.is_embedded_database
+            ensure_schema(
+                self._engine,
+                auto_upgrade=embedded,
+                lock_path=self.settings.home / ".migrate.lock" if embedded else None,
+            )
+            self._schema_checked = True
+        return self._engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success, rolls back on error."""
+        from omc.db import session_scope
+
+        with session_scope(self.engine()) as session:
+            yield session
+
+    @cached_property
+    def username(self) -> str:
+        from omc.core.users import resolve_username
+
+        return resolve_username(self.settings.user)
+
+    def user_id(self) -> uuid.UUID:
+        """The acting user's id, creating the local user on first use."""
+        from omc.core.users import get_or_create_user
+
+        with self.session() as session:
+            return get_or_create_user(session, self.username).id
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def open_runtime(overrides: dict | None = None) -> Runtime:
+    """Load settings (raising a clear error if they are invalid) and wrap them."""
+    from omc.logging_setup import configure_logging
+    from omc.settings import load_settings
+
+    loaded = load_settings(overrides=overrides)
+    configure_logging(loaded.settings.log_level)
+    return Runtime(loaded=loaded)

@@ -1,0 +1,84 @@
+"""``omc status``: one report of what is configured and what answers.
+
+Each part is gathered by its own small function so later domains (daemon, ledgers, lab, floor)
+add theirs without touching the others. A part that fails reports its error instead of
+stopping the report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import omc
+from omc.errors import OmcError
+from omc.runtime import Runtime
+from omc.settings import mask_url
+
+NOT_YET = "not available yet"
+
+
+def database_status(runtime: Runtime) -> dict[str, Any]:
+    settings = runtime.settings
+    report: dict[str, Any] = {
+        "url": mask_url(settings.effective_database_url),
+        "embedded": settings.is_embedded_database,
+        "reachable": False,
+        "at_head": False,
+        "current_revision": None,
+        "head_revision": None,
+        "error": None,
+    }
+    try:
+        engine = runtime.engine(check_schema=False)
+        report["reachable"] = True
+        from omc.schema import ensure_schema, schema_state
+
+        if settings.is_embedded_database:
+            ensure_schema(engine, auto_upgrade=True, lock_path=settings.home / ".migrate.lock")
+        state = schema_state(engine)
+        report.update(
+            current_revision=state["current"],
+            head_revision=state["head"],
+            at_head=state["at_head"],
+        )
+        if not state["at_head"]:
+            report["error"] = "schema behind head: run `omc db upgrade`"
+    except OmcError as error:
+        report["error"] = error.message
+    return report
+
+
+def redis_status(runtime: Runtime) -> dict[str, Any]:
+    url = runtime.settings.redis_url
+    if not url:
+        return {"configured": False, "url": None, "reachable": None, "error": None}
+    from omc.cache import ping_redis
+
+    try:
+        ping_redis(url)
+    except OmcError as error:
+        return {
+            "configured": True,
+            "url": mask_url(url),
+            "reachable": False,
+            "error": error.message,
+        }
+    return {"configured": True, "url": mask_url(url), "reachable": True, "error": None}
+
+
+def gather_status(runtime: Runtime) -> dict[str, Any]:
+    """Everything ``omc status`` shows, as plain data (the CLI renders it or prints JSON)."""
+    settings = runtime.settings
+    database = database_status(runtime)
+    return {
+        "version": omc.__version__,
+        "home": str(settings.home),
+        "user": runtime.username,
+        "database": database,
+        "redis": redis_status(runtime),
+        "daemon": {"state": NOT_YET},
+        "ledgers": {"state": NOT_YET},
+        "lab": {"state": NOT_YET},
+        "floor": {"state": NOT_YET},
+        "healthy": bool(database["reachable"] and database["at_head"]),
+    }

@@ -1,0 +1,13 @@
+"""Every table omc owns, gathered on one metadata for Alembic and for schema checks.
+
+A new domain adds its ``models`` module to the import list below and a migration in
+``migrations/versions/``; ``tests/test_migrations.py`` then fails until the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import omc.core.models  # noqa: F401  (registers users, audit_log)
+
+metadata = SQLModel.metadata
