@@ -57,7 +57,8 @@ def bar_spacing_seconds(index: pd.DatetimeIndex) -> float:
     """The typical gap between bars in seconds: the median, so outages do not distort it."""
     if len(index) < 2:
         return float("nan")
-    return float(np.median(np.diff(index.values) / np.timedelta64(1, "s")))
+    ticks_per_second = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[index.unit]
+    return float(np.median(np.diff(index.asi8)) / ticks_per_second)
 
 
 def periods_per_year(index: pd.DatetimeIndex) -> float:
