@@ -115,21 +115,26 @@ def prepare_run(
     return PreparedRun(bars.index, targets, execution_prices(bars, marks), marks)
 
 
+def resolve_strategy(strategy: str | Strategy) -> Strategy:
+    """A registered strategy by name, or the given instance (the lab's own strategies)."""
+    return get_strategy(strategy) if isinstance(strategy, str) else strategy
+
+
 def run_backtest(
     bars: pd.DataFrame,
-    strategy_name: str,
+    strategy: str | Strategy,
     params: Mapping[str, object] | None = None,
     costs: CostModel | None = None,
     initial_cash: float = DEFAULT_INITIAL_CASH,
     features: pd.DataFrame | None = None,
     with_benchmark: bool = True,
 ) -> BacktestResult:
-    """Backtest a registered strategy on `bars`, beside buy-and-hold over the same span.
+    """Backtest a strategy (a registered name or an instance) on `bars`, beside buy-and-hold.
 
     `params` may hold numbers or command-line text (`{"fast": "20"}`); unknown names,
     malformed values and out-of-range values raise `ParameterError`.
     """
-    strategy = get_strategy(strategy_name)
+    strategy = resolve_strategy(strategy)
     resolved = strategy.resolve_parameters(params)
     costs = costs or CostModel()
     run = prepare_run(bars, strategy, resolved, features)
