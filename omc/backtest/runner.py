@@ -43,6 +43,7 @@ class BacktestResult:
     trades: Trades
     metrics: Metrics
     benchmark: Metrics | None
+    benchmark_equity: pd.Series | None
 
     @property
     def equity(self) -> pd.Series:
@@ -141,16 +142,28 @@ def run_backtest(
     simulation = simulate(run.targets, run.execution_prices, run.mark_prices, costs, initial_cash)
     trades = round_trips(simulation.fills, float(run.mark_prices[-1]))
     metrics = compute_metrics(run.index, simulation, trades, run.mark_prices)
-    benchmark = None
+    benchmark, benchmark_equity = None, None
     if with_benchmark:
-        benchmark = _buy_and_hold_metrics(run, costs, initial_cash)
+        benchmark, benchmark_equity = _buy_and_hold(run, costs, initial_cash)
     return BacktestResult(
-        strategy.name, resolved, costs, run, simulation, trades, metrics, benchmark
+        strategy.name,
+        resolved,
+        costs,
+        run,
+        simulation,
+        trades,
+        metrics,
+        benchmark,
+        benchmark_equity,
     )
 
 
-def _buy_and_hold_metrics(run: PreparedRun, costs: CostModel, initial_cash: float) -> Metrics:
+def _buy_and_hold(
+    run: PreparedRun, costs: CostModel, initial_cash: float
+) -> tuple[Metrics, pd.Series]:
+    """Buy-and-hold over the same bars and costs: the benchmark beside every backtest."""
     targets = BuyAndHold().targets(pd.DataFrame(index=run.index), {})
     simulation = simulate(targets, run.execution_prices, run.mark_prices, costs, initial_cash)
     trades = round_trips(simulation.fills, float(run.mark_prices[-1]))
-    return compute_metrics(run.index, simulation, trades, run.mark_prices)
+    metrics = compute_metrics(run.index, simulation, trades, run.mark_prices)
+    return metrics, pd.Series(simulation.equity, index=run.index, name="buy_and_hold")
