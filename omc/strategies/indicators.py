@@ -16,11 +16,12 @@ def simple_moving_average(values: np.ndarray, period: int) -> np.ndarray:
     result = np.full(values.shape, np.nan)
     if period > len(values):
         return result
-    # Centre on the first value so the running sum stays small and keeps its precision.
-    running = np.cumsum(values - values[0])
-    window_sums = running[period - 1 :].copy()
-    window_sums[1:] -= running[:-period]
-    result[period - 1 :] = window_sums / period + values[0]
+    # A float64 running sum of prices loses about 1e-16 of its size per step, far below any
+    # price tick; pandas' rolling mean is the same idea with compensation.
+    running = np.cumsum(values)
+    result[period - 1] = running[period - 1]
+    np.subtract(running[period:], running[:-period], out=result[period:])
+    result[period - 1 :] /= period
     return result
 
 
