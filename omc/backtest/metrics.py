@@ -133,6 +133,16 @@ def _longest_underwater(index: pd.DatetimeIndex, equity: np.ndarray) -> tuple[fl
     return float(seconds), int(underwater_bars[worst])
 
 
+def _compound_annual_growth(growth: float, years: float) -> float | None:
+    """Growth per year; None when undefined or too large to represent (a span of minutes)."""
+    if years <= 0 or growth <= 0:
+        return None
+    try:
+        return math.exp(math.log(growth) / years) - 1.0
+    except OverflowError:
+        return None
+
+
 def compute_metrics(
     index: pd.DatetimeIndex, simulation: Simulation, trades: Trades, marks: np.ndarray
 ) -> Metrics:
@@ -144,9 +154,7 @@ def compute_metrics(
     returns = bar_returns(equity)
     total_return = float(equity[-1] / initial - 1.0)
     years = (index[-1] - index[0]).total_seconds() / SECONDS_PER_YEAR
-    cagr = None
-    if years > 0 and equity[-1] > 0:
-        cagr = float((equity[-1] / initial) ** (1.0 / years) - 1.0)
+    cagr = _compound_annual_growth(float(equity[-1] / initial), years)
     volatility = float(returns.std(ddof=1) * math.sqrt(annualisation)) if len(returns) > 1 else None
     max_drawdown = float(drawdown(equity).min())
     duration_seconds, duration_bars = _longest_underwater(index, equity)

@@ -162,8 +162,8 @@ def make_folds(
         test_start_time += test
     if not folds:
         raise TooFewBarsError(
-            f"The data spans {end - start}, shorter than one training window, embargo and "
-            f"test window ({train + embargo + test})."
+            f"The data spans {end - start}: too short for a training window and embargo "
+            f"({train + embargo}) followed by a test window."
         )
     return folds
 
