@@ -1,18 +1,12 @@
-"""Errors the strategy and backtest code raises, each with a one-line message for the user.
+"""Errors the strategy and backtest code raises, each with a one-line message for the user."""
 
-`BacktestError` will be re-parented onto `omc.errors.OmcError` once that exists; only the base
-class line below needs to change.
-"""
+from omc.errors import EX_DATAERR, EX_USAGE, OmcError
 
 
-class BacktestError(Exception):
+class BacktestError(OmcError):
     """A backtest cannot run as asked: `message` is shown to the user; omc exits `exit_code`."""
 
-    exit_code = 65  # EX_DATAERR from sysexits.h: the input data or parameters were wrong
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    exit_code = EX_DATAERR  # the input data or parameters were wrong
 
 
 class NoDataError(BacktestError):
@@ -26,9 +20,13 @@ class TooFewBarsError(BacktestError):
 class UnknownStrategyError(BacktestError):
     """No strategy is registered under the requested name."""
 
+    exit_code = EX_USAGE
+
 
 class ParameterError(BacktestError):
     """A strategy parameter is unknown, malformed, out of range or inconsistent with another."""
+
+    exit_code = EX_USAGE
 
 
 class StrategyOutputError(BacktestError):

@@ -77,7 +77,8 @@ def test_exposure_and_fees_are_reported_for_a_single_buy_and_hold():
     assert result.metrics.exposure == pytest.approx(0.9)
     assert result.metrics.fees_paid == pytest.approx(10_000 / 1.01 * 0.01)
     assert result.metrics.fill_count == 1
-    assert result.metrics.trade_count == 1 and result.metrics.closed_trade_count == 0
+    assert result.metrics.trade_count == 1
+    assert result.metrics.closed_trade_count == 0
 
 
 def test_probabilistic_sharpe_is_one_half_when_the_sharpe_equals_the_benchmark():

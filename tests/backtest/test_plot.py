@@ -12,7 +12,9 @@ def test_sparkline_maps_lowest_to_lowest_block_and_highest_to_highest():
 
 def test_sparkline_squeezes_long_series_into_the_requested_width():
     line = sparkline(np.linspace(0, 1, 10_000), width=40)
-    assert len(line) == 40 and line[0] == "▁" and line[-1] == "█"
+    assert len(line) == 40
+    assert line[0] == "▁"
+    assert line[-1] == "█"
 
 
 def test_sparkline_of_a_flat_or_empty_series():

@@ -21,7 +21,8 @@ def test_rolling_folds_follow_each_other_with_the_embargo_between_train_and_test
         (0, 30, 32, 42),
         (10, 40, 42, 52),
     ]
-    assert folds[-1].test_start == 92 and folds[-1].test_end == 100
+    assert folds[-1].test_start == 92
+    assert folds[-1].test_end == 100
     assert all(fold.test_start - fold.train_end == 2 for fold in folds)
 
 
@@ -53,7 +54,8 @@ def test_random_search_is_reproducible_from_its_seed_and_stays_in_range():
     strategy = get_strategy("sma_crossover")
     first = random_candidates(strategy, 30, {"fast": (2, 50), "slow": (10, 200)}, seed=4)
     again = random_candidates(strategy, 30, {"fast": (2, 50), "slow": (10, 200)}, seed=4)
-    assert first.params == again.params and len(first.params) == 30
+    assert first.params == again.params
+    assert len(first.params) == 30
     assert all(2 <= p["fast"] <= 50 and p["fast"] < p["slow"] <= 200 for p in first.params)
 
 
@@ -70,7 +72,8 @@ def test_walk_forward_on_btc_hourly_chooses_per_fold_and_stitches_the_test_windo
         costs=CostModel(fee_rate=0.001),
         progress=lambda done, total: calls.append((done, total)),
     )
-    assert result.candidates == 8 and result.skipped_candidates == 1
+    assert result.candidates == 8
+    assert result.skipped_candidates == 1
     assert calls[-1] == (8, 8)
     # 730 days less 121 of training and embargo leave 609: ten 60-day folds and a partial one.
     assert len(result.folds) == 11
