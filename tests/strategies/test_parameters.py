@@ -24,7 +24,9 @@ def test_unknown_parameter_names_the_parameter_and_lists_the_valid_ones():
     assert caught.value.message == (
         "Unknown parameter 'fsat' for sma_crossover; its parameters are: fast, slow."
     )
-    assert caught.value.exit_code == 65
+    assert (
+        caught.value.exit_code == 64
+    )  # EX_USAGE: the command named a parameter that does not exist
 
 
 def test_parameter_out_of_range_states_the_range_and_the_value():
