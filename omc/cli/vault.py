@@ -17,7 +17,9 @@ app = typer.Typer(
 
 
 def _render_status(report: dict[str, Any]) -> None:
-    by_version = ", ".join(f"{name}: {count}" for name, count in report["secrets_by_version"].items())
+    by_version = ", ".join(
+        f"{name}: {count}" for name, count in report["secrets_by_version"].items()
+    )
     version = report["key_version"]
     rows: list[tuple[str, Any]] = [
         ("key source", report["source"] or "none yet (created when the first secret is stored)"),
