@@ -144,7 +144,7 @@ def default(
 
 
 @app.command("test")
-def test_key(
+def check_key(
     ctx: typer.Context, credential: str = typer.Argument(..., metavar="ID", help="Credential ID.")
 ) -> None:
     """Check a stored credential with one tiny request (counts toward 10 checks per hour).
