@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
+    from omc.vault import Vault
+
 
 @dataclass
 class Runtime:
@@ -78,6 +80,13 @@ class Runtime:
 
         with self.session() as session:
             return get_or_create_user(session, self.username).id
+
+    @cached_property
+    def vault(self) -> Vault:
+        """The vault holding this installation's master keys (loaded on first need)."""
+        from omc.vault import Vault
+
+        return Vault(self.settings.home)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -17,11 +17,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from omc.errors import ConfigProblem
@@ -50,6 +51,31 @@ def xdg_config_home(environ: Mapping[str, str]) -> Path:
     return Path(value) if value else Path.home() / ".config"
 
 
+class SectionModel(BaseModel):
+    """Base for the nested settings sections later domains add (``[collect]``, ``[floor]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LLMSettings(SectionModel):
+    """``[llm]``: the system default model, request limits and per-session budgets (BYOM).
+
+    The system default's API key is never a setting: it is read from the provider's usual
+    environment variable (``GOOGLE_API_KEY``, ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``).
+    """
+
+    system_default_provider: Literal["google", "openai", "anthropic", "openai-compatible"] = (
+        "google"
+    )
+    system_default_model: str = "gemini-2.5-flash"
+    system_default_base_url: str | None = None
+    request_timeout_seconds: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    session_call_limit: int = Field(default=100, ge=1)
+    session_cost_limit_usd: Decimal | None = Decimal("10")
+    validations_per_hour: int = Field(default=10, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything omc can be configured with. Later domains add their own nested sections."""
 
@@ -62,6 +88,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     user: str | None = None
+    llm: LLMSettings = LLMSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -282,9 +309,3 @@ def describe_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
                 row["value"] = settings.effective_database_url
                 row["source"] = "default (SQLite file in home)"
     return rows
-
-
-class SectionModel(BaseModel):
-    """Base for the nested settings sections later domains add (``[collect]``, ``[floor]``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-import omc.core.models  # noqa: F401  (registers users, audit_log)
+import omc.core.models
+import omc.floor.models
+import omc.llm.models
+import omc.vault.models  # noqa: F401  (registers vault_keys)
 
 metadata = SQLModel.metadata

@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 import omc
-from omc.cli import collect, config, daemon, data, db, floor, lab, llm, status
+from omc.cli import collect, config, daemon, data, db, floor, lab, llm, status, vault
 from omc.cli.output import print_error, print_hint
 from omc.errors import EX_SOFTWARE, OmcError
 
@@ -83,6 +83,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(lab.app, name="lab")
 app.add_typer(llm.app, name="llm")
 app.add_typer(floor.app, name="floor")
+app.add_typer(vault.app, name="vault")
 app.add_typer(daemon.app, name="daemon")
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")

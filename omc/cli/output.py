@@ -26,7 +26,10 @@ def print_json(data: Any) -> None:
 
 
 def print_error(message: str) -> None:
-    stderr().print(f"[bold red]omc: error:[/] {message}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    # Escaped: a message may hold brackets (pip install 'omc[openai]') that are not markup.
+    stderr().print(f"[bold red]omc: error:[/] {escape(message)}", markup=True, highlight=False)
 
 
 def print_hint(message: str) -> None:

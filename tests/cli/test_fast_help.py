@@ -26,6 +26,10 @@ HEAVY = [
     "pydantic_settings",
     "matplotlib",
     "RestrictedPython",
+    "cryptography",
+    "langchain_openai",
+    "openai",
+    "google",
 ]
 
 PROBE = """
@@ -48,8 +52,10 @@ def _help_targets() -> list[list[str]]:
     targets = [["--help"]]
     for name, command in root.commands.items():  # type: ignore[attr-defined]
         targets.append([name, "--help"])
-        for sub in getattr(command, "commands", {}):
+        for sub, sub_command in getattr(command, "commands", {}).items():
             targets.append([name, sub, "--help"])
+            for leaf in getattr(sub_command, "commands", {}):
+                targets.append([name, sub, leaf, "--help"])
     return targets
 
 

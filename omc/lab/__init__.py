@@ -1,0 +1,1 @@
+"""The research lab. For now: the LLM factory the lab's agents will use (``omc.lab.llm``)."""

@@ -1,0 +1,1 @@
+"""Bring your own model: users' LLM credentials, providers, validation, usage and budgets."""
