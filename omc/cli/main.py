@@ -33,8 +33,8 @@ class OmcGroup(TyperGroup):
         except KeyboardInterrupt:
             print_error("interrupted")
             raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
+        except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
+            raise  # Typer handles these (a closed pipe, as in `omc ... | head`, exits quietly)
         except Exception as error:
             if _debug_requested(ctx) or getattr(error, "__module__", "").startswith("typer"):
                 raise
@@ -60,6 +60,7 @@ app = typer.Typer(
     epilog="Run `omc COMMAND --help` for a command's options and examples.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
