@@ -18,11 +18,11 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from omc.errors import ConfigProblem
 
@@ -50,6 +50,37 @@ def xdg_config_home(environ: Mapping[str, str]) -> Path:
     return Path(value) if value else Path.home() / ".config"
 
 
+class SectionModel(BaseModel):
+    """Base for the nested settings sections later domains add (``[collect]``, ``[floor]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MarketSettings(SectionModel):
+    """``[market]``: the price collector, backfill sources and their base URLs (tests point these
+    at loopback servers)."""
+
+    watchlist: Annotated[list[str], NoDecode] = ["BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "LTC"]
+    poll_seconds: float = 60.0
+    coinspot_url: str = "https://www.coinspot.com.au/pubapi/v2"
+    coinspot_requests_per_minute: int = 1000
+    coingecko_url: str = "https://api.coingecko.com/api/v3"
+    coingecko_api_key: str | None = None
+    binance_url: str = "https://api.binance.com"
+    http_timeout_seconds: float = 10.0
+    http_attempts: int = 4
+    latest_ttl_seconds: float = 900.0
+
+    @field_validator("watchlist", mode="before")
+    @classmethod
+    def _split_watchlist(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list):
+            return [str(part).strip().upper() for part in value]
+        return value
+
+
 class Settings(BaseSettings):
     """Everything omc can be configured with. Later domains add their own nested sections."""
 
@@ -62,6 +93,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     user: str | None = None
+    market: MarketSettings = MarketSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -282,9 +314,3 @@ def describe_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
                 row["value"] = settings.effective_database_url
                 row["source"] = "default (SQLite file in home)"
     return rows
-
-
-class SectionModel(BaseModel):
-    """Base for the nested settings sections later domains add (``[collect]``, ``[floor]``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
