@@ -60,7 +60,8 @@ def epoch_to_datetime(values: pd.Series) -> pd.Series:
     millis = np.where(
         numbers > 1e14, numbers / 1000, np.where(numbers > 1e11, numbers, numbers * 1000)
     )
-    return pd.to_datetime(np.round(millis).astype("int64"), unit="ms", utc=True)
+    stamps = pd.to_datetime(np.round(millis), unit="ms", utc=True)  # NaN becomes NaT
+    return pd.Series(stamps, index=values.index)
 
 
 def _parse_times(column: pd.Series) -> pd.Series:
