@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from omc.errors import ConfigProblem
 
@@ -76,6 +76,31 @@ class LLMSettings(SectionModel):
     validations_per_hour: int = Field(default=10, ge=1)
 
 
+class MarketSettings(SectionModel):
+    """``[market]``: the price collector, backfill sources and their base URLs (tests point these
+    at loopback servers)."""
+
+    watchlist: Annotated[list[str], NoDecode] = ["BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "LTC"]
+    poll_seconds: float = 60.0
+    coinspot_url: str = "https://www.coinspot.com.au/pubapi/v2"
+    coinspot_requests_per_minute: int = 1000
+    coingecko_url: str = "https://api.coingecko.com/api/v3"
+    coingecko_api_key: str | None = None
+    binance_url: str = "https://api.binance.com"
+    http_timeout_seconds: float = 10.0
+    http_attempts: int = 4
+    latest_ttl_seconds: float = 900.0
+
+    @field_validator("watchlist", mode="before")
+    @classmethod
+    def _split_watchlist(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list):
+            return [str(part).strip().upper() for part in value]
+        return value
+
+
 class Settings(BaseSettings):
     """Everything omc can be configured with. Later domains add their own nested sections."""
 
@@ -89,6 +114,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     user: str | None = None
     llm: LLMSettings = LLMSettings()
+    market: MarketSettings = MarketSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]

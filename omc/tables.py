@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-import omc.core.models
+import omc.core.models  # registers users, audit_log
 import omc.floor.models
+import omc.ledgers  # registers the four ledgers and collector_runs
 import omc.llm.models
 import omc.vault.models  # noqa: F401  (registers vault_keys)
 

@@ -98,12 +98,23 @@ class PostgresSchemas:
         separator = "&" if "?" in self._admin_url else "?"
         return f"{self._admin_url}{separator}options={quote(f'-csearch_path={name}')}"
 
+    def drop(self, url: str) -> None:
+        """Drop the schema behind ``url`` in its own transaction (few locks at a time)."""
+        import sqlalchemy as sa
+
+        name = url.rsplit("search_path%3D", 1)[-1]
+        if name in self._created:
+            self._created.remove(name)
+            with self._engine.begin() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
     def drop_all(self) -> None:
         import sqlalchemy as sa
 
-        with self._engine.begin() as connection:
-            for name in self._created:
+        for name in list(self._created):
+            with self._engine.begin() as connection:
                 connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        self._created.clear()
         self._engine.dispose()
 
 
@@ -122,9 +133,12 @@ def _empty_database_url(kind: str, directory: Path, request: pytest.FixtureReque
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a new, empty database (no tables) on SQLite or PostgreSQL."""
-    return _empty_database_url(request.param, tmp_path / "db", request)
+    url = _empty_database_url(request.param, tmp_path / "db", request)
+    yield url
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_schemas").drop(url)
 
 
 @pytest.fixture

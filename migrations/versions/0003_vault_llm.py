@@ -2,7 +2,7 @@
 llm_usage, llm_validation_attempts and llm_session_budgets.
 
 Revision ID: 0003_vault_llm
-Revises: 0001_core
+Revises: 0002_ledgers
 Create Date: 2026-11-22
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import omc.db
 
 revision: str = "0003_vault_llm"
-down_revision: str | None = "0001_core"
+down_revision: str | None = "0002_ledgers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

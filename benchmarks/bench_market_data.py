@@ -1,0 +1,217 @@
+"""Import and query speed of the market-data paths beside the raw drivers, in the same run.
+
+Prints rows/s for ``import_file`` against raw ``sqlite3`` executemany and raw psycopg COPY (both
+reading the same file with the csv module into a plain table: the floor of what a driver does),
+and p50/p95 of ``fetch_price_data`` for 24 h / 7 d / 30 d of one coin beside the raw driver
+fetching the same rows. Not a timed test: a script that prints figures.
+
+    .venv/bin/python benchmarks/bench_market_data.py --rows 1000000 --coins 50 --days 365
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import gzip
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from omc import schema
+from omc.db import make_engine
+from omc.ledgers.history.importer import import_file
+from omc.ledgers.tools import fetch_price_data
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BTC_HOURLY = (
+    Path(__file__).resolve().parents[2] / "shared/data/binance_BTCUSDT_1h_2020-10_2025-10.csv.gz"
+)
+START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def generate_file(path: Path, rows: int) -> None:
+    """ccxt layout, 5-minute bars, a random walk."""
+    price = 40000.0
+    with gzip.open(path, "wt") as handle:
+        handle.write("open_time,open,high,low,close,volume\n")
+        for i in range(rows):
+            stamp = START + dt.timedelta(minutes=5 * i)
+            step = price * random.uniform(-0.002, 0.002)
+            close = price + step
+            handle.write(f"{stamp:%Y-%m-%d %H:%M:%S},{price:.2f},{max(price, close) * 1.001:.2f},"
+                         f"{min(price, close) * 0.999:.2f},{close:.2f},{random.uniform(1, 50):.4f}\n")  # fmt: skip
+            price = close
+
+
+def read_rows(path: Path) -> list[tuple]:
+    with gzip.open(path, "rt") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        return [tuple(row) for row in reader]
+
+
+def raw_sqlite(path: Path, directory: Path) -> float:
+    started = time.perf_counter()
+    rows = read_rows(path)
+    connection = sqlite3.connect(directory / "raw.sqlite3")
+    connection.execute(
+        "CREATE TABLE bars (t TEXT, o NUMERIC, h NUMERIC, l NUMERIC, c NUMERIC, v NUMERIC)"
+    )
+    with connection:
+        connection.executemany("INSERT INTO bars VALUES (?, ?, ?, ?, ?, ?)", rows)
+    connection.close()
+    return len(rows) / (time.perf_counter() - started)
+
+
+def raw_copy(path: Path, schema_name: str) -> float:
+    import psycopg
+
+    started = time.perf_counter()
+    rows = read_rows(path)
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test") as connection:
+        connection.execute(f'SET search_path TO "{schema_name}"')
+        connection.execute(
+            "CREATE TABLE raw_bars (t timestamptz, o numeric, h numeric, l numeric, c numeric, v numeric)"
+        )
+        with connection.cursor().copy("COPY raw_bars FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return len(rows) / (time.perf_counter() - started)
+
+
+def ours(engine, path: Path, rows: int) -> float:
+    started = time.perf_counter()
+    result = import_file(engine, path, coin="BTC", quote="USDT")
+    assert result.bars == rows, result
+    return rows / (time.perf_counter() - started)
+
+
+def pg_schema() -> tuple[str, str]:
+    name = f"omc_bench_{random.randrange(1 << 30)}"
+    admin = make_engine(PG)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    admin.dispose()
+    return name, f"{PG}?options=-csearch_path%3D{name}"
+
+
+def drop_schema(name: str) -> None:
+    admin = make_engine(PG)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+def bench_import(files: list[tuple[str, Path, int]], directory: Path) -> None:
+    for label, path, rows in files:
+        sqlite_engine = make_engine(f"sqlite:///{directory / f'ours-{label}.sqlite3'}")
+        schema.upgrade(sqlite_engine)
+        ours_sqlite = ours(sqlite_engine, path, rows)
+        (directory / "raw.sqlite3").unlink(missing_ok=True)
+        raw = raw_sqlite(path, directory)
+        print(f"import {label} SQLite: ours {ours_sqlite:,.0f} rows/s, raw sqlite3 executemany "
+              f"{raw:,.0f} rows/s, ratio {ours_sqlite / raw:.2f}")  # fmt: skip
+        name, url = pg_schema()
+        try:
+            pg_engine = make_engine(url)
+            schema.upgrade(pg_engine)
+            ours_pg = ours(pg_engine, path, rows)
+            pg_engine.dispose()
+            raw = raw_copy(path, name)
+            print(f"import {label} PostgreSQL: ours {ours_pg:,.0f} rows/s, raw psycopg COPY "
+                  f"{raw:,.0f} rows/s, ratio {ours_pg / raw:.2f}")  # fmt: skip
+        finally:
+            drop_schema(name)
+
+
+def load_coins(engine, directory: Path, coins: int, days: int) -> None:
+    bars = days * 288
+    path = directory / "coin.csv.gz"
+    generate_file(path, bars)
+    for index in range(coins):
+        import_file(engine, path, coin=f"C{index:02d}", quote="AUD")
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def bench_queries(engine, label: str, days: int, repeats: int) -> None:
+    end = START + dt.timedelta(days=days)
+    raw = engine.raw_connection()
+    is_pg = engine.dialect.name == "postgresql"
+    for window in (1, 7, 30):
+        start = end - dt.timedelta(days=window)
+        ours_ms, raw_ms, count = [], [], 0
+        if is_pg:
+            sql = ("SELECT timestamp, quote, bid::float8, ask::float8, last::float8 FROM price_data_5min "
+                   "WHERE coin_type = %s AND timestamp >= %s AND timestamp <= %s ORDER BY timestamp")  # fmt: skip
+            args = ("C07", start, end)
+        else:
+            sql = ("SELECT timestamp, quote, bid, ask, last FROM price_data_5min WHERE coin_type = ? "
+                   "AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp")  # fmt: skip
+            args = ("C07", f"{start:%Y-%m-%d %H:%M:%S.%f}", f"{end:%Y-%m-%d %H:%M:%S.%f}")
+        for _ in range(repeats):
+            began = time.perf_counter()
+            with engine.connect() as connection:
+                count = len(fetch_price_data(connection, "C07", start, end))
+            ours_ms.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            cursor = raw.cursor()
+            cursor.execute(sql, args)
+            raw_count = len(cursor.fetchall())
+            cursor.close()
+            raw_ms.append((time.perf_counter() - began) * 1000)
+        assert raw_count == count, (raw_count, count)
+        print(f"fetch_price_data {label} {window:>2}d ({count} rows): ours p50 "
+              f"{statistics.median(ours_ms):.1f} ms p95 {percentile(ours_ms, 0.95):.1f} ms; raw driver "
+              f"p50 {statistics.median(raw_ms):.1f} ms p95 {percentile(raw_ms, 0.95):.1f} ms")  # fmt: skip
+    raw.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated file")
+    parser.add_argument("--coins", type=int, default=50)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--skip-import", action="store_true")
+    options = parser.parse_args()
+    random.seed(7)
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        if not options.skip_import:
+            generated = directory / "generated.csv.gz"
+            generate_file(generated, options.rows)
+            bench_import(
+                [("BTC hourly 43,780", BTC_HOURLY, 43780), (f"generated {options.rows:,}", generated, options.rows)],
+                directory,
+            )  # fmt: skip
+        print(f"loading {options.coins} coins x {options.days} days of 5-minute bars "
+              f"({options.coins * options.days * 288:,} rows) per database")  # fmt: skip
+        sqlite_engine = make_engine(f"sqlite:///{directory / 'query.sqlite3'}")
+        schema.upgrade(sqlite_engine)
+        load_coins(sqlite_engine, directory, options.coins, options.days)
+        bench_queries(sqlite_engine, "SQLite", options.days, options.repeats)
+        name, url = pg_schema()
+        try:
+            pg_engine = make_engine(url)
+            schema.upgrade(pg_engine)
+            load_coins(pg_engine, directory, options.coins, options.days)
+            with pg_engine.begin() as connection:
+                connection.execute(sa.text("ANALYZE price_data_5min"))
+            bench_queries(pg_engine, "PostgreSQL", options.days, options.repeats)
+            pg_engine.dispose()
+        finally:
+            drop_schema(name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Recognise and read OHLCV price files into one frame: ``timestamp, open, high, low, close,
+volume`` (UTC, ascending, one row per timestamp).
+
+Layouts recognised (all optionally gzip'd): data.binance.vision klines (no header; ms, and µs
+from 2025), ccxt-style ``open_time,open,…``, CryptoDataDownload (``unix,date,symbol,…``; newest
+first, mixed second/ms ``unix``, overlapping duplicate rows), Bybit-style ISO ``timestamp``,
+and ``date,open,…`` exports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from omc.errors import DataProblem, NotFound
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TIME_COLUMNS = ("unix", "open_time", "opentime", "timestamp", "time", "date", "datetime")
+PRICE_COLUMNS = ("open", "high", "low", "close")
+MAX_BAR_RANGE = 2.0  # a bar whose high is more than twice its low is a bad print, not a market
+
+
+@dataclass
+class ReadBars:
+    """The frame read from a file, and what was done to it on the way."""
+
+    frame: pd.DataFrame
+    layout: str
+    rows_read: int
+    duplicates: int
+    bad_prints: list[str]
+
+
+def _normalise_name(name: object) -> str:
+    return " ".join(str(name).strip().lower().replace("_", " ").split()).replace(" ", "_")
+
+
+def _starts_with_number(path: Path) -> bool:
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:  # type: ignore[operator]
+        first = handle.readline().split(",")[0].strip().strip('"')
+    try:
+        float(first)
+    except ValueError:
+        return False
+    return True
+
+
+def epoch_to_datetime(values: pd.Series) -> pd.Series:
+    """Epoch numbers in s, ms or µs (row by row, as CryptoDataDownload mixes them) → UTC."""
+    import numpy as np
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    millis = np.where(
+        numbers > 1e14, numbers / 1000, np.where(numbers > 1e11, numbers, numbers * 1000)
+    )
+    stamps = pd.to_datetime(np.round(millis), unit="ms", utc=True)  # NaN becomes NaT
+    return pd.Series(stamps, index=values.index)
+
+
+def _parse_times(column: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(column):
+        return epoch_to_datetime(column)
+    parsed = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce")
+    return parsed
+
+
+def read_price_file(path: Path, coin: str) -> ReadBars:
+    """Read ``path`` into normalised bars, or raise a clear error naming what was found."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise NotFound(f"no such file: {path}")
+    try:
+        if _starts_with_number(path):
+            raw = pd.read_csv(path, header=None)
+            if raw.shape[1] < 6:
+                raise DataProblem(
+                    f"unrecognised layout in {path.name}: {raw.shape[1]} unnamed columns; "
+                    "expected the 12-column data.binance.vision kline layout"
+                )
+            raw = raw.iloc[:, :6]
+            raw.columns = ["open_time", "open", "high", "low", "close", "volume"]
+            layout = "binance-vision klines (no header)"
+        else:
+            raw = pd.read_csv(path)
+            layout = ""
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as error:
+        raise DataProblem(f"cannot read {path.name} as CSV: {error}") from None
+    found = [str(name) for name in raw.columns]
+    raw.columns = [_normalise_name(name) for name in raw.columns]
+    time_column = next((name for name in TIME_COLUMNS if name in raw.columns), None)
+    if time_column is None or any(name not in raw.columns for name in PRICE_COLUMNS):
+        raise DataProblem(
+            f"unrecognised layout in {path.name}: found columns {', '.join(found)}; expected a "
+            f"time column ({', '.join(TIME_COLUMNS)}) and {', '.join(PRICE_COLUMNS)}"
+        )
+    volume_column = next(
+        (name for name in (f"volume_{coin.lower()}", "volume") if name in raw.columns), None
+    )
+    if not layout:
+        layout = {
+            "unix": "CryptoDataDownload",
+            "open_time": "ccxt/binance open_time",
+            "opentime": "binance-vision klines (with header)",
+            "timestamp": "ISO timestamp (Bybit-style)",
+        }.get(time_column, f"{time_column} column")
+    frame = pd.DataFrame({"timestamp": _parse_times(raw[time_column])})
+    for name in PRICE_COLUMNS:
+        frame[name] = pd.to_numeric(raw[name], errors="coerce")
+    frame["volume"] = (
+        pd.to_numeric(raw[volume_column], errors="coerce") if volume_column else float("nan")
+    )
+    rows_read = len(frame)
+    frame = frame.dropna(subset=["timestamp", "close"])
+    frame = frame[(frame["close"] > 0)]
+    if frame.empty:
+        raise DataProblem(f"{path.name} has no rows with a time and a closing price")
+    frame = frame.sort_values("timestamp", kind="stable")
+    before = len(frame)
+    frame = frame.drop_duplicates(subset="timestamp", keep="first")
+    duplicates = before - len(frame)
+    spread = frame["high"] / frame["low"]
+    bad = frame[(spread > MAX_BAR_RANGE) | (frame["low"] <= 0)]
+    bad_prints = [stamp.isoformat() for stamp in bad["timestamp"]]
+    frame = frame.drop(bad.index).reset_index(drop=True)
+    return ReadBars(frame, layout, rows_read, duplicates, bad_prints)
+
+
+def bar_seconds(frame: pd.DataFrame) -> int:
+    """The bar length: the most common step between timestamps (300 for 5-minute bars)."""
+    if len(frame) < 2:
+        return 300
+    steps = frame["timestamp"].diff().dropna().dt.total_seconds()
+    return int(steps.mode().iloc[0])
+
+
+def to_five_minute_bars(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Aggregate bars finer than 5 minutes; coarser bars stay at their own timestamps.
+
+    Returns the frame and the stored bar length in seconds.
+    """
+    seconds = bar_seconds(frame)
+    if seconds >= 300:
+        return frame, seconds
+    frame = frame.assign(bucket=frame["timestamp"].dt.floor("5min"))
+    grouped = frame.groupby("bucket", sort=True)
+    out = grouped.agg(
+        open=("open", "first"),
+        high=("high", "max"),
+        low=("low", "min"),
+        close=("close", "last"),
+        volume=("volume", "sum"),
+        volumes=("volume", "count"),
+    )
+    out["volume"] = out["volume"].where(out.pop("volumes") > 0)
+    out = out.reset_index().rename(columns={"bucket": "timestamp"})
+    return out, 300

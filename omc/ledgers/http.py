@@ -1,0 +1,197 @@
+"""One way to talk HTTP to a data source: timeouts, a descriptive User-Agent, one retry policy,
+and a per-source rate limit.
+
+Failures are classified once, here: timeouts, connection errors and 5xx are
+:class:`TemporaryError`; 429 is :class:`RateLimited` (carrying ``Retry-After``); other 4xx are
+:class:`PermanentError`; a body that is not the JSON we expect is :class:`MalformedResponse`.
+:class:`RetryPolicy` retries the temporary ones with exponential backoff, sleeping through an
+injected ``sleep`` so tests never wait.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+import omc
+from omc.db import utcnow
+from omc.errors import EX_DATAERR, EX_UNAVAILABLE, OmcError
+
+T = TypeVar("T")
+USER_AGENT = (
+    f"omc/{omc.__version__} (Oh My Coins market-data collector; +https://github.com/omc/omc)"
+)
+Sleep = Callable[[float], None]
+
+
+class SourceError(OmcError):
+    """A data source failed; the message names the source's problem, never a key."""
+
+    exit_code = EX_UNAVAILABLE
+
+
+class TemporaryError(SourceError):
+    """Worth retrying: a timeout, a dropped connection, a 5xx."""
+
+
+class RateLimited(TemporaryError):
+    """HTTP 429; ``retry_after`` is the server's requested wait in seconds, when it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(SourceError):
+    """Not worth retrying: a 4xx other than 429 (bad symbol, bad key, unknown coin)."""
+
+
+class MalformedResponse(SourceError):
+    """The body is not what the source's schema says; the whole response is rejected."""
+
+    exit_code = EX_DATAERR
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry temporary errors up to ``attempts`` times with capped exponential backoff."""
+
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+
+    def delay(self, attempt: int, error: TemporaryError) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.max_delay)
+        return min(self.base_delay * 2 ** (attempt - 1), self.max_delay)
+
+    def call(self, operation: Callable[[], T], *, sleep: Sleep = time.sleep) -> T:
+        for attempt in range(1, max(self.attempts, 1) + 1):
+            try:
+                return operation()
+            except TemporaryError as error:
+                if attempt >= self.attempts:
+                    raise
+                sleep(self.delay(attempt, error))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class RateLimiter:
+    """At most ``per_minute`` requests in any 60-second window (CoinSpot allows 1000)."""
+
+    def __init__(
+        self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, sleep: Sleep
+    ) -> None:
+        self.per_minute = max(per_minute, 1)
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+
+    def acquire(self) -> None:
+        now = self._clock()
+        while self._sent and now - self._sent[0] >= 60.0:
+            self._sent.popleft()
+        if len(self._sent) >= self.per_minute:
+            self._sleep(60.0 - (now - self._sent[0]))
+            self._sent.popleft()
+            now = self._clock()
+        self._sent.append(now)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - utcnow()).total_seconds(), 0.0)
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or "no message"
+    if isinstance(body, Mapping):
+        for name in ("message", "msg", "error", "status"):
+            if isinstance(body.get(name), str):
+                return body[name]
+    return response.reason_phrase or "no message"
+
+
+class HttpClient:
+    """A JSON-over-HTTP client for one source, bound to a base URL."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        requests_per_minute: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self.name = name
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._limiter = (
+            RateLimiter(requests_per_minute, sleep=sleep) if requests_per_minute else None
+        )
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            follow_redirects=True,
+        )
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``path`` and return the decoded JSON body, retrying temporary failures."""
+        return self.retry.call(lambda: self._get_once(path, params), sleep=self._sleep)
+
+    def _get_once(self, path: str, params: Mapping[str, Any] | None) -> Any:
+        if self._limiter is not None:
+            self._limiter.acquire()
+        where = f"{self.name} {path}"
+        try:
+            response = self._client.get(path, params=params)
+        except httpx.TimeoutException:
+            raise TemporaryError(f"{where}: timed out") from None
+        except httpx.TransportError as error:
+            raise TemporaryError(f"{where}: {type(error).__name__}") from None
+        status = response.status_code
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise RateLimited(f"{where}: rate limited (HTTP 429)", retry_after=retry_after)
+        if status >= 500:
+            raise TemporaryError(f"{where}: HTTP {status}")
+        if status >= 400:
+            raise PermanentError(f"{where}: HTTP {status}: {_error_message(response)}")
+        try:
+            return response.json()
+        except ValueError:
+            raise MalformedResponse(f"{where}: the response is not JSON") from None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
