@@ -40,7 +40,33 @@ class BuyAndHold(Strategy):
         return np.ones(len(bars))
 
 
-class SmaCrossover(Strategy):
+class _MovingAverageCrossover(Strategy):
+    """Long while the fast moving average of the close is above the slow one, else flat."""
+
+    @staticmethod
+    def average(prices: np.ndarray, length: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def check_parameters(self, params: Parameters) -> None:
+        _check_fast_below_slow(self.name, params)
+
+    def warmup_bars(self, params: Parameters) -> int:
+        return int(params["slow"]) - 1
+
+    def targets(
+        self, bars: pd.DataFrame, params: Parameters, features: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        prices = _prices(bars)
+        fast = self.average(prices, int(params["fast"]))
+        slow = self.average(prices, int(params["slow"]))
+        # NaN comparisons are False, so an undefined average keeps the position flat; an EMA is
+        # defined from the first bar but means little before `slow` bars, so those stay flat too.
+        held = (fast > slow).astype(np.float64)
+        held[: self.warmup_bars(params)] = 0.0
+        return held
+
+
+class SmaCrossover(_MovingAverageCrossover):
     """Long while the fast simple moving average is above the slow one."""
 
     name = "sma_crossover"
@@ -49,24 +75,10 @@ class SmaCrossover(Strategy):
         Parameter("fast", int, 20, 2, 1000, "bars in the fast moving average"),
         Parameter("slow", int, 100, 3, 5000, "bars in the slow moving average"),
     )
-
-    def check_parameters(self, params: Parameters) -> None:
-        _check_fast_below_slow(self.name, params)
-
-    def warmup_bars(self, params: Parameters) -> int:
-        return int(params["slow"]) - 1
-
-    def targets(
-        self, bars: pd.DataFrame, params: Parameters, features: pd.DataFrame | None = None
-    ) -> np.ndarray:
-        prices = _prices(bars)
-        fast = simple_moving_average(prices, int(params["fast"]))
-        slow = simple_moving_average(prices, int(params["slow"]))
-        # NaN comparisons are False, so the warm-up bars are flat.
-        return (fast > slow).astype(np.float64)
+    average = staticmethod(simple_moving_average)
 
 
-class EmaCrossover(Strategy):
+class EmaCrossover(_MovingAverageCrossover):
     """Long while the fast exponential moving average is above the slow one."""
 
     name = "ema_crossover"
@@ -75,23 +87,7 @@ class EmaCrossover(Strategy):
         Parameter("fast", int, 12, 2, 1000, "span of the fast exponential moving average"),
         Parameter("slow", int, 26, 3, 5000, "span of the slow exponential moving average"),
     )
-
-    def check_parameters(self, params: Parameters) -> None:
-        _check_fast_below_slow(self.name, params)
-
-    def warmup_bars(self, params: Parameters) -> int:
-        return int(params["slow"]) - 1
-
-    def targets(
-        self, bars: pd.DataFrame, params: Parameters, features: pd.DataFrame | None = None
-    ) -> np.ndarray:
-        prices = _prices(bars)
-        fast = exponential_moving_average(prices, int(params["fast"]))
-        slow = exponential_moving_average(prices, int(params["slow"]))
-        held = (fast > slow).astype(np.float64)
-        # An EMA is defined from the first bar but means little before `slow` bars.
-        held[: self.warmup_bars(params)] = 0.0
-        return held
+    average = staticmethod(exponential_moving_average)
 
 
 class RsiMeanReversion(Strategy):
