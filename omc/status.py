@@ -70,15 +70,18 @@ def gather_status(runtime: Runtime) -> dict[str, Any]:
     """Everything ``omc status`` shows, as plain data (the CLI renders it or prints JSON)."""
     settings = runtime.settings
     database = database_status(runtime)
+    redis = redis_status(runtime)
     return {
         "version": omc.__version__,
         "home": str(settings.home),
         "user": runtime.username,
         "database": database,
-        "redis": redis_status(runtime),
+        "redis": redis,
         "daemon": {"state": NOT_YET},
         "ledgers": {"state": NOT_YET},
         "lab": {"state": NOT_YET},
         "floor": {"state": NOT_YET},
-        "healthy": bool(database["reachable"] and database["at_head"]),
+        "healthy": bool(
+            database["reachable"] and database["at_head"] and redis["reachable"] is not False
+        ),
     }

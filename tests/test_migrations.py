@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from omc import schema
@@ -31,3 +32,28 @@ def test_history_is_one_line_with_one_head():
     script = schema.script_directory()
     assert len(script.get_heads()) == 1
     assert schema.migrations_dir().name == "migrations"
+
+
+def test_database_from_a_newer_omc_is_refused_not_migrated(database_url):
+    from omc.errors import SchemaOutOfDate
+
+    engine = make_engine(database_url)
+    try:
+        schema.upgrade(engine)
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+        with pytest.raises(SchemaOutOfDate, match="upgraded by a newer omc"):
+            schema.ensure_schema(engine, auto_upgrade=True)
+    finally:
+        engine.dispose()
+
+
+def test_embedded_database_is_upgraded_automatically_once(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'auto.sqlite3'}")
+    try:
+        schema.ensure_schema(engine, auto_upgrade=True, lock_path=tmp_path / "lock")
+        assert schema.current_revision(engine) == schema.head_revision()
+        schema.ensure_schema(engine, auto_upgrade=True, lock_path=tmp_path / "lock")
+        assert schema.schema_differences(engine) == []
+    finally:
+        engine.dispose()

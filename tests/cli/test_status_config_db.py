@@ -108,3 +108,24 @@ def test_config_path_shows_both_files(cli, tmp_path):
     assert data["user_file"] == str(tmp_path / "config" / "omc" / "config.toml")
     assert data["system_file"] == str(tmp_path / "etc" / "omc" / "config.toml")
     assert data["user_file_exists"] is False
+
+
+@pytest.mark.redis
+def test_status_reports_a_reachable_redis(cli, redis_url):
+    result = cli("status", "--json", env={"OMC_REDIS_URL": redis_url})
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["redis"] == {
+        "configured": True,
+        "url": redis_url,
+        "reachable": True,
+        "error": None,
+    }
+
+
+def test_status_reports_an_unreachable_redis_without_its_password(cli):
+    result = cli("status", "--json", env={"OMC_REDIS_URL": "redis://:canary-pw@127.0.0.1:1/0"})
+    assert result.exit_code == 69
+    redis = json.loads(result.stdout)["redis"]
+    assert redis["reachable"] is False
+    assert redis["url"] == "redis://:***@127.0.0.1:1/0"
+    assert "canary-pw" not in result.output

@@ -1,0 +1,44 @@
+"""The registry of strategies by name, seeded with the built-ins."""
+
+from __future__ import annotations
+
+from omc.backtest.errors import UnknownStrategyError
+from omc.strategies.base import Strategy
+
+_registry: dict[str, Strategy] = {}
+
+
+def register_strategy(strategy: Strategy, *, replace: bool = False) -> Strategy:
+    """Make `strategy` available by its name; refuses to shadow another unless `replace`."""
+    if strategy.name in _registry and not replace:
+        raise ValueError(f"A strategy named {strategy.name!r} is already registered.")
+    _registry[strategy.name] = strategy
+    return strategy
+
+
+def _ensure_builtins() -> None:
+    if _registry:
+        return
+    from omc.strategies.builtin import BUILTIN_STRATEGIES
+
+    for strategy_class in BUILTIN_STRATEGIES:
+        _registry.setdefault(strategy_class.name, strategy_class())
+
+
+def get_strategy(name: str) -> Strategy:
+    """The strategy registered as `name` (hyphens accepted for underscores)."""
+    _ensure_builtins()
+    key = name.strip().lower().replace("-", "_")
+    try:
+        return _registry[key]
+    except KeyError:
+        known = ", ".join(sorted(_registry))
+        raise UnknownStrategyError(
+            f"Unknown strategy '{name}'; available strategies: {known}."
+        ) from None
+
+
+def list_strategies() -> list[Strategy]:
+    """All registered strategies, sorted by name."""
+    _ensure_builtins()
+    return [_registry[name] for name in sorted(_registry)]
