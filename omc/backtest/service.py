@@ -6,6 +6,7 @@ its result beside the bars' description, so the CLI only parses options and rend
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -90,9 +91,9 @@ def walk_forward_market(
     query: BarsQuery,
     strategy: str,
     *,
-    train: pd.Timedelta,
-    test: pd.Timedelta,
-    embargo: pd.Timedelta,
+    train: dt.timedelta,
+    test: dt.timedelta,
+    embargo: dt.timedelta,
     anchored: bool,
     grid: Mapping[str, Sequence[object]] | None,
     random_samples: int | None,
