@@ -40,6 +40,12 @@ def market_frame() -> pd.DataFrame:
     return synthetic_bars(MARKET_BARS, minutes=60, seed=MARKET_SEED).rename_axis("timestamp")
 
 
+@pytest.fixture
+def market_bars() -> pd.DataFrame:
+    """What the `market_url` database holds as BTC/AUD."""
+    return market_frame()
+
+
 def _new_database(kind: str, tmp_path_factory, request) -> str:
     from omc import schema
     from omc.db import make_engine
