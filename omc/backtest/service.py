@@ -1,13 +1,15 @@
 """The backtest actions as one call each, on bars from the database: what `omc backtest` runs.
 
-Each function loads one market's bars (point in time when asked), runs the engine and returns
-its result beside the bars' description, so the CLI only parses options and renders.
+Each function checks the strategy and parameters, then opens the database (`connect`, called
+only once the cheap checks pass), loads one market's bars (point in time when asked), runs the
+engine and returns its result beside the bars' description, so the CLI only parses options
+and renders.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -23,6 +25,7 @@ from omc.backtest.walk_forward import Progress, WalkForwardResult, run_walk_forw
 from omc.settings import BacktestSettings
 
 Result = TypeVar("Result")
+Connect = Callable[[], Engine]
 SYNTHETIC_CHECK_BARS = 5_000
 
 
@@ -69,7 +72,7 @@ def cost_model(
 
 
 def backtest_market(
-    engine: Engine,
+    connect: Connect,
     query: BarsQuery,
     strategy: str,
     params: Mapping[str, object] | None,
@@ -81,13 +84,13 @@ def backtest_market(
 
     chosen = get_strategy(strategy)  # an unknown name fails before any database work
     chosen.resolve_parameters(params)
-    bars = load_bars(engine, query)
+    bars = load_bars(connect(), query)
     result = run_backtest(bars, chosen, params, costs, initial_cash)
     return OnBars(BarsSummary.of(query.market, bars), result)
 
 
 def walk_forward_market(
-    engine: Engine,
+    connect: Connect,
     query: BarsQuery,
     strategy: str,
     *,
@@ -108,7 +111,7 @@ def walk_forward_market(
     from omc.strategies import get_strategy
 
     chosen = get_strategy(strategy)
-    bars = load_bars(engine, query)
+    bars = load_bars(connect(), query)
     result = run_walk_forward(
         bars,
         chosen,
@@ -129,7 +132,7 @@ def walk_forward_market(
 
 
 def check_strategy(
-    engine: Engine | None,
+    connect: Connect | None,
     query: BarsQuery | None,
     strategy: str,
     params: Mapping[str, object] | None,
@@ -142,9 +145,9 @@ def check_strategy(
     chosen = get_strategy(strategy)
     chosen.resolve_parameters(params)
     bars: Any
-    if query is None or engine is None:
+    if query is None or connect is None:
         bars, market = synthetic_bars(SYNTHETIC_CHECK_BARS, minutes=60), "synthetic"
     else:
-        bars, market = load_bars(engine, query), query.market
+        bars, market = load_bars(connect(), query), query.market
     report = check_lookahead(bars, chosen, params, truncations=truncations)
     return OnBars(BarsSummary.of(market, bars), report)

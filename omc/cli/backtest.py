@@ -196,7 +196,7 @@ def run(
     costs = _costs(rt, fee, slippage_bps, min_order)
     initial_cash = rt.settings.backtest.initial_cash if cash is None else cash
     params = parse_assignments(param, "--param")
-    outcome = backtest_market(rt.engine(), query, strategy, params, costs, initial_cash)
+    outcome = backtest_market(rt.engine, query, strategy, params, costs, initial_cash)
     result = outcome.result
     written = _write_files(outcome, plot, trades)
     if json_output:
@@ -314,15 +314,14 @@ def walk_forward(
         "costs": costs,
         "initial_cash": initial_cash,
     }
-    engine = rt.engine()
     if json_output:
-        outcome = walk_forward_market(engine, query, strategy, **options)
+        outcome = walk_forward_market(rt.engine, query, strategy, **options)
         print_json({"bars": outcome.bars.to_dict(), **outcome.result.to_dict()})
         return
     with _progress() as progress:
         task = progress.add_task("searching parameters", total=None)
         outcome = walk_forward_market(
-            engine,
+            rt.engine,
             query,
             strategy,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
@@ -334,13 +333,15 @@ def walk_forward(
 def _progress():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    # On stderr, so the tables on stdout stay clean for pipes.
+    # On stderr, so the tables on stdout stay clean for pipes; only where someone watches.
+    console = stderr()
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=stderr(),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
 
 
@@ -410,7 +411,7 @@ def check(
         outcome = check_strategy(None, None, strategy, params, truncations)
     else:
         query = _query(coin, quote, since, until, None)
-        outcome = check_strategy(runtime(ctx).engine(), query, strategy, params, truncations)
+        outcome = check_strategy(runtime(ctx).engine, query, strategy, params, truncations)
     report, bars = outcome.result, outcome.bars
     if json_output:
         print_json({"bars": bars.to_dict(), **report.to_dict()})

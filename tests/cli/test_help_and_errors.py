@@ -6,7 +6,7 @@ import pytest
 
 import omc
 
-GROUPS = ["collect", "data", "lab", "llm", "floor", "daemon", "db", "config", "status"]
+GROUPS = ["collect", "data", "backtest", "lab", "llm", "floor", "daemon", "db", "config", "status"]
 
 
 def test_root_help_lists_every_command_group_with_a_description(cli):
