@@ -25,6 +25,11 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
+from omc.backtest.costs import (
+    COINSPOT_INSTANT_FEE_RATE,
+    DEFAULT_MINIMUM_ORDER_VALUE,
+    DEFAULT_SLIPPAGE_BPS,
+)
 from omc.errors import ConfigProblem
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -101,6 +106,20 @@ class MarketSettings(SectionModel):
         return value
 
 
+class BacktestSettings(SectionModel):
+    """``[backtest]``: the costs and starting cash `omc backtest` uses unless told otherwise."""
+
+    # CoinSpot's instant buy/sell fee: 1% of the order value, GST included. Source: a real
+    # `ro/my/transactions` fill quoted in ccxt's coinspot.py (shared/research/external-apis.md):
+    # audfeeExGst 1.80018002 + audGst 0.180018 on 198.01980198 of coin is exactly 1%. Limit
+    # orders on CoinSpot's order book are cheaper; set 0.001 here if that is how you trade.
+    fee_rate: float = Field(default=COINSPOT_INSTANT_FEE_RATE, ge=0.0, lt=0.1)
+    slippage_bps: float = Field(default=DEFAULT_SLIPPAGE_BPS, ge=0.0, lt=1000.0)
+    # CoinSpot refuses tiny orders but our sources do not state the floor: none by default.
+    minimum_order_value: float = Field(default=DEFAULT_MINIMUM_ORDER_VALUE, ge=0.0)
+    initial_cash: float = Field(default=10_000.0, gt=0.0)
+
+
 class Settings(BaseSettings):
     """Everything omc can be configured with. Later domains add their own nested sections."""
 
@@ -115,6 +134,7 @@ class Settings(BaseSettings):
     user: str | None = None
     llm: LLMSettings = LLMSettings()
     market: MarketSettings = MarketSettings()
+    backtest: BacktestSettings = BacktestSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -10,7 +10,19 @@ import typer
 from typer.core import TyperGroup
 
 import omc
-from omc.cli import collect, config, daemon, data, db, floor, lab, llm, status, vault
+from omc.cli import (
+    backtest,
+    collect,
+    config,
+    daemon,
+    data,
+    db,
+    floor,
+    lab,
+    llm,
+    status,
+    vault,
+)
 from omc.cli.output import print_error, print_hint
 from omc.errors import EX_SOFTWARE, OmcError
 
@@ -81,6 +93,7 @@ def main(
 
 app.add_typer(collect.app, name="collect")
 app.add_typer(data.app, name="data")
+app.add_typer(backtest.app, name="backtest")
 app.add_typer(lab.app, name="lab")
 app.add_typer(llm.app, name="llm")
 app.add_typer(floor.app, name="floor")

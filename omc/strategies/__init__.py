@@ -1,7 +1,12 @@
 """Strategies: bars (and as-of features) in, a target position in [0, 1] per bar out."""
 
 from omc.strategies.base import Parameter, Parameters, Strategy, price_column
-from omc.strategies.registry import get_strategy, list_strategies, register_strategy
+from omc.strategies.registry import (
+    get_strategy,
+    list_strategies,
+    register_strategy,
+    unregister_strategy,
+)
 
 __all__ = [
     "Parameter",
@@ -11,4 +16,5 @@ __all__ = [
     "list_strategies",
     "price_column",
     "register_strategy",
+    "unregister_strategy",
 ]

@@ -6,23 +6,34 @@ from omc.backtest.errors import UnknownStrategyError
 from omc.strategies.base import Strategy
 
 _registry: dict[str, Strategy] = {}
+_builtins_loaded = False
 
 
 def register_strategy(strategy: Strategy, *, replace: bool = False) -> Strategy:
     """Make `strategy` available by its name; refuses to shadow another unless `replace`."""
+    _ensure_builtins()
     if strategy.name in _registry and not replace:
         raise ValueError(f"A strategy named {strategy.name!r} is already registered.")
     _registry[strategy.name] = strategy
     return strategy
 
 
+def unregister_strategy(name: str) -> None:
+    """Forget the strategy registered as `name` (a lab experiment, a test's own strategy)."""
+    _registry.pop(name, None)
+
+
 def _ensure_builtins() -> None:
-    if _registry:
+    # A flag, not "is the registry empty": a strategy registered before the first lookup must
+    # not hide the built-ins.
+    global _builtins_loaded
+    if _builtins_loaded:
         return
     from omc.strategies.builtin import BUILTIN_STRATEGIES
 
     for strategy_class in BUILTIN_STRATEGIES:
         _registry.setdefault(strategy_class.name, strategy_class())
+    _builtins_loaded = True
 
 
 def get_strategy(name: str) -> Strategy:

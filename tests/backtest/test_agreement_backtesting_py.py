@@ -16,8 +16,15 @@ Conventions aligned, and why:
   within a satoshi per trade, and 1,000,000 of cash keeps that rounding below 1e-9 of equity.
 - Open trade at the end: backtesting.py (`finalize_trades=False`) leaves it out of `_trades`
   and marks it to market without an exit fee, as omc's equity does; omc lists it as `open`.
+
+omc's side runs twice more on the same history imported through `omc data import` into SQLite
+and PostgreSQL and read back by the backtest loader, so the path users take (import, then
+backtest from the database) is held to the same agreement. The import stores the file's close
+as `last`, which the loader returns as `close`; prices survive the round trip exactly (SQLite
+REAL, PostgreSQL NUMERIC from the shortest decimal form of each float).
 """
 
+import json
 import warnings
 
 import numpy as np
@@ -25,12 +32,15 @@ import pandas as pd
 import pytest
 
 from omc.backtest.costs import CostModel
+from omc.backtest.data import BarsQuery, load_bars
 from omc.backtest.runner import run_backtest
+from omc.db import make_engine
 
 backtesting = pytest.importorskip("backtesting")
 from backtesting import Strategy as BacktestingStrategy  # noqa: E402
 from backtesting.lib import FractionalBacktest  # noqa: E402
 
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 FEE_RATE = 0.001
 CASH = 1_000_000.0
 FAST, SLOW = 20, 100
@@ -61,11 +71,12 @@ class SmaCross(BacktestingStrategy):
 
 
 @pytest.fixture(scope="module")
-def both_results(btc_hourly: pd.DataFrame):
+def reference(btc_hourly: pd.DataFrame):
+    """backtesting.py's run on the CSV, read directly."""
     data = btc_hourly.rename(columns=str.capitalize).tz_localize(None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        reference = FractionalBacktest(
+        return FractionalBacktest(
             data,
             SmaCross,
             cash=CASH,
@@ -73,8 +84,24 @@ def both_results(btc_hourly: pd.DataFrame):
             trade_on_close=False,
             fractional_unit=1e-8,
         ).run()
+
+
+def bars_from(source: str, request: pytest.FixtureRequest) -> pd.DataFrame:
+    """The BTC hourly bars: read from the CSV, or imported into a database and loaded back."""
+    if source == "csv":
+        return request.getfixturevalue("btc_hourly")
+    url = request.getfixturevalue("imported_btc_hourly")(source)
+    engine = make_engine(url)
+    try:
+        return load_bars(engine, BarsQuery("BTC", "USDT"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["csv", *DATABASES])
+def both_results(request: pytest.FixtureRequest, reference):
     ours = run_backtest(
-        btc_hourly,
+        bars_from(request.param, request),
         "sma_crossover",
         {"fast": FAST, "slow": SLOW},
         CostModel(fee_rate=FEE_RATE),
@@ -109,3 +136,26 @@ def test_sma_crossover_on_btc_hourly_leaves_one_trade_open_like_backtesting_py(b
     our_trades = ours.trades_frame()
     assert our_trades["open"].sum() == 1
     assert len(reference["_strategy"].trades) == 1
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_omc_backtest_run_after_omc_data_import_matches_backtesting_py(
+    database, imported_btc_hourly, reference, cli
+):
+    result = cli(
+        "backtest", "run", "sma_crossover", "--coin", "BTC", "--quote", "USDT",
+        "--param", f"fast={FAST}", "--param", f"slow={SLOW}",
+        "--fee", str(FEE_RATE), "--cash", str(CASH), "--json",
+        env={"OMC_DATABASE_URL": imported_btc_hourly(database)},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["bars"]["bars"] == 43_780
+    assert report["metrics"]["final_equity"] == pytest.approx(
+        reference["Equity Final [$]"], rel=1e-6
+    )
+    closed = [trade for trade in report["trades"] if not trade["open"]]
+    assert len(closed) == len(reference["_trades"])
+    assert [trade["entry_time"] for trade in closed] == [
+        time.tz_localize("UTC").isoformat() for time in reference["_trades"]["EntryTime"]
+    ]

@@ -7,7 +7,8 @@ import pytest
 import omc
 
 GROUPS = [
-    "collect", "data", "lab", "llm", "floor", "vault", "daemon", "db", "config", "status",
+    "collect", "data", "backtest", "lab", "llm", "floor", "vault", "daemon", "db", "config",
+    "status",
 ]  # fmt: skip
 
 
