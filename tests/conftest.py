@@ -229,7 +229,7 @@ def cli(monkeypatch: pytest.MonkeyPatch):
     return invoke
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """``../shared`` beside the repository: recorded API responses and real price history."""
     if not SHARED.is_dir():

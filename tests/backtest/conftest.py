@@ -7,8 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SHARED_DATA = Path("/work/shared/data")
-BTC_HOURLY = SHARED_DATA / "binance_BTCUSDT_1h_2020-10_2025-10.csv.gz"
+BTC_HOURLY_FILE = "data/binance_BTCUSDT_1h_2020-10_2025-10.csv.gz"
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]  # as tests/conftest
 
 
@@ -20,11 +19,9 @@ def read_binance_csv(path: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def btc_hourly() -> pd.DataFrame:
+def btc_hourly(shared_dir: Path) -> pd.DataFrame:
     """43,780 hourly Binance BTC/USDT bars, 2020-10 to 2025-10."""
-    if not BTC_HOURLY.exists():
-        pytest.skip(f"shared price history not found at {BTC_HOURLY}")
-    return read_binance_csv(BTC_HOURLY)
+    return read_binance_csv(shared_dir / BTC_HOURLY_FILE)
 
 
 # --- Databases holding bars, built once per run and dialect (read-only for the tests) -------
@@ -95,15 +92,14 @@ def market_url(request, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def imported_btc_hourly(request, tmp_path_factory):
+def imported_btc_hourly(request, tmp_path_factory, shared_dir: Path):
     """`imported_btc_hourly("sqlite")` → the URL of a database holding the real BTC/USDT hourly
     history, imported through `omc data import` once per dialect per run."""
     from typer.testing import CliRunner
 
     from omc.cli.main import app
 
-    if not BTC_HOURLY.exists():
-        pytest.skip(f"shared price history not found at {BTC_HOURLY}")
+    btc_hourly_file = shared_dir / BTC_HOURLY_FILE
     urls: dict[str, str] = {}
 
     def imported(kind: str) -> str:
@@ -112,7 +108,16 @@ def imported_btc_hourly(request, tmp_path_factory):
             directory = tmp_path_factory.mktemp(f"import-{kind}")
             result = CliRunner(env=_isolated_env(url, directory)).invoke(
                 app,
-                ["data", "import", str(BTC_HOURLY), "--coin", "BTC", "--quote", "USDT", "--json"],
+                [
+                    "data",
+                    "import",
+                    str(btc_hourly_file),
+                    "--coin",
+                    "BTC",
+                    "--quote",
+                    "USDT",
+                    "--json",
+                ],
                 catch_exceptions=False,
             )
             assert result.exit_code == 0, result.output
