@@ -81,6 +81,10 @@ class MarketSettings(SectionModel):
         return value
 
 
+# The ledger sections subclass SectionModel, so they are imported once it exists.
+from omc.settings_ledgers import CatalystSettings, GlassSettings, HumanSettings  # noqa: E402
+
+
 class Settings(BaseSettings):
     """Everything omc can be configured with. Later domains add their own nested sections."""
 
@@ -94,6 +98,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     user: str | None = None
     market: MarketSettings = MarketSettings()
+    glass: GlassSettings = GlassSettings()
+    human: HumanSettings = HumanSettings()
+    catalyst: CatalystSettings = CatalystSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]
