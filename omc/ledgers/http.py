@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -130,6 +131,14 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max((when - utcnow()).total_seconds(), 0.0)
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``https://h/a/b?q`` → (``https://h``, ``/a/b?q``): for sources given whole URLs (feeds,
+    RPC endpoints), whose exact path must be kept (a client's base URL gains a trailing slash)."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"{parts.scheme}://{parts.netloc}", path + (f"?{parts.query}" if parts.query else "")
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from omc.ledgers.glass.models import OnChainMetric
-from omc.ledgers.http import MalformedResponse, SourceError
+from omc.ledgers.http import MalformedResponse, SourceError, split_url
 from omc.ledgers.points import bucket
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
@@ -76,9 +76,9 @@ class Validated(BaseModel):
     rpc_url: str
 
 
-def _rpc(client: Any, method: str, call_id: int) -> Any:
+def _rpc(client: Any, path: str, method: str, call_id: int) -> Any:
     body = {"jsonrpc": "2.0", "method": method, "params": [], "id": call_id}
-    answer = client.post_json("", body)
+    answer = client.post_json(path, body)
     if isinstance(answer, dict) and answer.get("error"):
         raise MalformedResponse(f"{SOURCE_NAME}: {method} returned an error")
     return answer
@@ -89,10 +89,11 @@ def fetch_ethereum(ctx: CollectContext) -> dict[str, Any]:
     problems = []
     for number, url in enumerate(ctx.settings.glass.eth_rpc_urls, start=1):
         try:
-            with ctx.http(f"{SOURCE_NAME} rpc#{number}", url) as client:
+            origin, path = split_url(url)
+            with ctx.http(f"{SOURCE_NAME} rpc#{number}", origin) as client:
                 return {
-                    "gas_price": _rpc(client, "eth_gasPrice", 1),
-                    "block_number": _rpc(client, "eth_blockNumber", 2),
+                    "gas_price": _rpc(client, path, "eth_gasPrice", 1),
+                    "block_number": _rpc(client, path, "eth_blockNumber", 2),
                     "rpc_url": url,
                 }
         except SourceError as error:

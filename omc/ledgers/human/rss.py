@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
-from omc.ledgers.http import MalformedResponse, SourceError
+from omc.ledgers.http import MalformedResponse, SourceError, split_url
 from omc.ledgers.human.coins import detect_coins
 from omc.ledgers.human.models import NewsSentiment
 from omc.ledgers.human.sentiment import plain_text, score_text
@@ -122,8 +122,9 @@ class NewsFeeds(Source):
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml"}
         for outlet, url in ctx.settings.human.rss_feeds.items():
             try:
-                with ctx.http(f"{SOURCE_NAME} {outlet}", url, headers=headers) as client:
-                    bodies[outlet] = client.get_bytes("")
+                origin, path = split_url(url)
+                with ctx.http(f"{SOURCE_NAME} {outlet}", origin, headers=headers) as client:
+                    bodies[outlet] = client.get_bytes(path)
             except SourceError as error:
                 problems[outlet] = error.message
         if problems and not bodies:
@@ -139,7 +140,9 @@ class NewsFeeds(Source):
             except MalformedResponse as error:
                 problems[outlet] = error.message
         if problems and not items and len(problems) == len(raw["bodies"]) + len(raw["problems"]):
-            raise MalformedResponse(f"{SOURCE_NAME}: no feed could be read")
+            raise MalformedResponse(
+                f"{SOURCE_NAME}: no feed could be read: {'; '.join(problems.values())}"
+            )
         return {"items": items, "problems": problems}
 
     def normalise(self, validated: dict[str, Any], ctx: CollectContext) -> Normalised:
