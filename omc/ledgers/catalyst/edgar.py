@@ -34,7 +34,7 @@ SOURCE = "sec_edgar"
 EVENT_TYPE = "sec_filing"
 CRYPTO_WORDS = re.compile(
     r"\b(bitcoin|btc|crypto\w*|blockchain|digital assets?|ethereum|ether|solana|xrp|"
-    r"stablecoins?|coinbase|microstrategy|strategy inc|hashrate|hash|mining|miners?|"
+    r"stablecoins?|coinbase|microstrategy|strategy inc|hashrate|bitmine|"
     r"grayscale|galaxy digital|riot platforms|marathon digital|cleanspark|hut 8|bitfarms)\b",
     re.IGNORECASE,
 )
