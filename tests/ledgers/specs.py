@@ -94,8 +94,13 @@ def _binance():
 
 def _tables(*names: str) -> Callable[[], list[Any]]:
     def load() -> list[Any]:
-        from omc.ledgers import CatalystEvent, NewsSentiment, OnChainMetric
-        from omc.ledgers import ProtocolFundamental, SmartMoneyFlow
+        from omc.ledgers import (
+            CatalystEvent,
+            NewsSentiment,
+            OnChainMetric,
+            ProtocolFundamental,
+            SmartMoneyFlow,
+        )
 
         known = {
             "catalyst": CatalystEvent,
@@ -125,7 +130,7 @@ def serve_onchain(server, rpc_paths=("/rpc1",)):
     server.expect_request("/mempool/api/blocks/tip/height").respond_with_data(glass.TIP_HEIGHT)
     for path in rpc_paths:
         for body in (glass.GAS_PRICE, glass.BLOCK_NUMBER):
-            method = body["id"] == 1 and "eth_gasPrice" or "eth_blockNumber"
+            method = (body["id"] == 1 and "eth_gasPrice") or "eth_blockNumber"
             server.expect_request(
                 path, method="POST", json={"jsonrpc": "2.0", "method": method,
                                                   "params": [], "id": body["id"]}
@@ -217,7 +222,7 @@ SPECS = [
         changed={
             "data": [{"token_symbol": "X", "netflow_24h": 1, "chain": "ethereum"}],
             "pagination": {"page": 1, "per_page": 100, "is_last_page": True},
-        },  # fmt: skip
+        },
         timeout_settings=lambda url: {"glass": {"nansen_url": url, "nansen_api_key": "k"}},
     ),
     Spec(
