@@ -120,6 +120,10 @@ class BacktestSettings(SectionModel):
     initial_cash: float = Field(default=10_000.0, gt=0.0)
 
 
+# The ledger sections subclass SectionModel, so they are imported once it exists.
+from omc.settings_ledgers import CatalystSettings, GlassSettings, HumanSettings  # noqa: E402
+
+
 class Settings(BaseSettings):
     """Everything omc can be configured with. Later domains add their own nested sections."""
 
@@ -135,6 +139,9 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     market: MarketSettings = MarketSettings()
     backtest: BacktestSettings = BacktestSettings()
+    glass: GlassSettings = GlassSettings()
+    human: HumanSettings = HumanSettings()
+    catalyst: CatalystSettings = CatalystSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -111,6 +111,8 @@ class PostgresSchemas:
     def drop_all(self) -> None:
         import sqlalchemy as sa
 
+        # One transaction per schema: dropping them all at once takes a lock per object and
+        # runs out of PostgreSQL's shared lock table once a run has made a hundred schemas.
         for name in list(self._created):
             with self._engine.begin() as connection:
                 connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))

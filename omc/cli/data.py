@@ -272,3 +272,114 @@ def prices(
         table.add_row(*("" if row[name] is None else str(row[name]) for name in columns))
     stdout().print(table)
     stdout().print(f"{len(rows)} bars")
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str, noun: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name in columns:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(_cell(row.get(name)) for name in columns))
+    stdout().print(table)
+    stdout().print(f"{len(rows)} {noun}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return ",".join(str(part) for part in value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+@app.command("news")
+def news(
+    ctx: typer.Context,
+    coin: str | None = typer.Option(None, "--coin", help="Only news mentioning this coin."),
+    since: str = typer.Option("1d", "--since", help="A duration (24h, 7d) or an ISO date."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show news items with their sentiment, newest last.
+
+    Examples:
+
+        omc data news --since 1d
+
+        omc data news --coin BTC --since 7d --json
+    """
+    from omc.ledgers.tools import fetch_sentiment_data
+
+    start = parse_since(since)
+    with runtime(ctx).session() as session:
+        rows = fetch_sentiment_data(session, start, currencies=[coin] if coin else None)
+    items = rows["news_sentiment"]
+    if json_output:
+        print_json(items)
+        return
+    columns = ["published_at", "source", "sentiment", "sentiment_score", "currencies", "title"]
+    _print_rows(items, columns, f"news since {start.isoformat()}", "items")
+
+
+@app.command("events")
+def events(
+    ctx: typer.Context,
+    event_type: str | None = typer.Option(
+        None, "--type", help="Only this event type: listing, sec_filing, …"
+    ),
+    since: str = typer.Option("7d", "--since", help="A duration (24h, 7d) or an ISO date."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show catalyst events (SEC filings, exchange listings) with their impact.
+
+    Examples:
+
+        omc data events --since 7d
+
+        omc data events --type listing --json
+    """
+    from omc.ledgers.tools import fetch_catalyst_events
+
+    start = parse_since(since)
+    with runtime(ctx).session() as session:
+        rows = fetch_catalyst_events(
+            session, start, event_types=[event_type] if event_type else None
+        )
+    if json_output:
+        print_json(rows)
+        return
+    columns = ["published_at", "event_type", "impact_score", "currencies", "source", "title"]
+    _print_rows(rows, columns, f"events since {start.isoformat()}", "events")
+
+
+@app.command("onchain")
+def onchain(
+    ctx: typer.Context,
+    asset: str = typer.Argument(..., help="The coin, e.g. BTC or ETH."),
+    since: str = typer.Option("1d", "--since", help="A duration (24h, 7d) or an ISO date."),
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="Only this metric (repeatable).")
+    ] = None,
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show on-chain metrics of one asset (hash rate, gas price, chain TVL, …).
+
+    Examples:
+
+        omc data onchain BTC
+
+        omc data onchain ETH --metric gas_price_gwei --since 7d --json
+    """
+    from omc.ledgers.tools import fetch_on_chain_metrics
+
+    start = parse_since(since)
+    with runtime(ctx).session() as session:
+        rows = fetch_on_chain_metrics(session, asset, start, metric_names=metric or None)
+    if json_output:
+        print_json(rows)
+        return
+    columns = ["timestamp", "metric_name", "metric_value", "source"]
+    _print_rows(rows, columns, f"{asset.upper()} on-chain since {start.isoformat()}", "values")

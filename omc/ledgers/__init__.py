@@ -3,7 +3,7 @@
 Importing this package registers every ledger table on the shared metadata (for Alembic).
 """
 
-from omc.ledgers.catalyst.models import CatalystEvent
+from omc.ledgers.catalyst.models import CatalystEvent, ListedCoin
 from omc.ledgers.exchange.models import Order, Position, PriceBar, Trade
 from omc.ledgers.glass.models import OnChainMetric, ProtocolFundamental, SmartMoneyFlow
 from omc.ledgers.human.models import NewsSentiment, SocialSentiment
@@ -12,6 +12,7 @@ from omc.ledgers.runs import CollectorRun
 __all__ = [
     "CatalystEvent",
     "CollectorRun",
+    "ListedCoin",
     "NewsSentiment",
     "OnChainMetric",
     "Order",

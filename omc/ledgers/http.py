@@ -11,17 +11,22 @@ injected ``sleep`` so tests never wait.
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
 import omc
 from omc.db import utcnow
 from omc.errors import EX_DATAERR, EX_UNAVAILABLE, OmcError
+
+# httpx logs every request URL at INFO; some sources carry a token in the query string.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 T = TypeVar("T")
 USER_AGENT = (
@@ -84,22 +89,29 @@ class RetryPolicy:
 
 
 class RateLimiter:
-    """At most ``per_minute`` requests in any 60-second window (CoinSpot allows 1000)."""
+    """At most ``per_minute`` requests in any ``window``-second window (CoinSpot allows 1000 a
+    minute; SEC EDGAR 10 a second, given as ``per_minute=10, window=1.0``)."""
 
     def __init__(
-        self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, sleep: Sleep
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep,
+        window: float = 60.0,
     ) -> None:
         self.per_minute = max(per_minute, 1)
+        self.window = window
         self._clock = clock
         self._sleep = sleep
         self._sent: deque[float] = deque()
 
     def acquire(self) -> None:
         now = self._clock()
-        while self._sent and now - self._sent[0] >= 60.0:
+        while self._sent and now - self._sent[0] >= self.window:
             self._sent.popleft()
         if len(self._sent) >= self.per_minute:
-            self._sleep(60.0 - (now - self._sent[0]))
+            self._sleep(self.window - (now - self._sent[0]))
             self._sent.popleft()
             now = self._clock()
         self._sent.append(now)
@@ -119,6 +131,14 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max((when - utcnow()).total_seconds(), 0.0)
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``https://h/a/b?q`` → (``https://h``, ``/a/b?q``): for sources given whole URLs (feeds,
+    RPC endpoints), whose exact path must be kept (a client's base URL gains a trailing slash)."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"{parts.scheme}://{parts.netloc}", path + (f"?{parts.query}" if parts.query else "")
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -144,6 +164,7 @@ class HttpClient:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         requests_per_minute: int | None = None,
+        requests_per_second: int | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Sleep = time.sleep,
     ) -> None:
@@ -151,7 +172,11 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._limiter = (
-            RateLimiter(requests_per_minute, sleep=sleep) if requests_per_minute else None
+            RateLimiter(requests_per_second, sleep=sleep, window=1.0)
+            if requests_per_second
+            else RateLimiter(requests_per_minute, sleep=sleep)
+            if requests_per_minute
+            else None
         )
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -162,14 +187,60 @@ class HttpClient:
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``path`` and return the decoded JSON body, retrying temporary failures."""
-        return self.retry.call(lambda: self._get_once(path, params), sleep=self._sleep)
+        return self.request("GET", path, params=params)
 
-    def _get_once(self, path: str, params: Mapping[str, Any] | None) -> Any:
+    def post_json(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        data: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """POST a JSON ``body`` (or form ``data``) and return the decoded JSON answer."""
+        return self.request("POST", path, json=body, data=data, auth=auth, headers=headers)
+
+    def get_bytes(self, path: str, params: Mapping[str, Any] | None = None) -> bytes:
+        """GET ``path`` and return the raw body (feeds: the parser reads the encoding)."""
+        return self.request("GET", path, params=params, decode=False)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        decode: bool = True,
+    ) -> Any:
+        """One request with the retry policy; JSON decoded unless ``decode`` is false."""
+        return self.retry.call(
+            lambda: self._send_once(method, path, params, json, data, auth, headers, decode),
+            sleep=self._sleep,
+        )
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        data: Mapping[str, str] | None,
+        auth: tuple[str, str] | None,
+        headers: Mapping[str, str] | None,
+        decode: bool,
+    ) -> Any:
         if self._limiter is not None:
             self._limiter.acquire()
-        where = f"{self.name} {path}"
+        where = f"{self.name} {path.split('?', 1)[0]}"
         try:
-            response = self._client.get(path, params=params)
+            response = self._client.request(
+                method, path, params=params, json=json, data=data, auth=auth, headers=headers
+            )
         except httpx.TimeoutException:
             raise TemporaryError(f"{where}: timed out") from None
         except httpx.TransportError as error:
@@ -182,6 +253,8 @@ class HttpClient:
             raise TemporaryError(f"{where}: HTTP {status}")
         if status >= 400:
             raise PermanentError(f"{where}: HTTP {status}: {_error_message(response)}")
+        if not decode:
+            return response.content
         try:
             return response.json()
         except ValueError:

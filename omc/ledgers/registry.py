@@ -13,6 +13,16 @@ from omc.ledgers.source import LEDGERS, Source
 
 SOURCE_MODULES: list[str] = [
     "omc.ledgers.exchange.coinspot",
+    "omc.ledgers.glass.defillama",
+    "omc.ledgers.glass.onchain",
+    "omc.ledgers.glass.nansen",
+    "omc.ledgers.human.rss",
+    "omc.ledgers.human.cryptopanic",
+    "omc.ledgers.human.reddit",
+    "omc.ledgers.catalyst.sec_feed",
+    "omc.ledgers.catalyst.sec_submissions",
+    "omc.ledgers.catalyst.coinspot_listings",
+    "omc.ledgers.catalyst.binance_listings",
 ]
 
 _SOURCES: dict[str, type[Source]] = {}

@@ -47,6 +47,7 @@ class CollectContext:
         base_url: str,
         *,
         requests_per_minute: int | None = None,
+        requests_per_second: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HttpClient:
         market = self.settings.market
@@ -56,6 +57,7 @@ class CollectContext:
             timeout=market.http_timeout_seconds,
             retry=self.retry or RetryPolicy(attempts=market.http_attempts),
             requests_per_minute=requests_per_minute,
+            requests_per_second=requests_per_second,
             headers=headers,
             sleep=self.sleep,
         )

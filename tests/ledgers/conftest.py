@@ -62,3 +62,43 @@ def make_ctx(tmp_path, clock, sleeps):
         )
 
     return build
+
+
+@pytest.fixture
+def ledger_ctx(tmp_path, clock, sleeps):
+    """``ledger_ctx(glass={…}, human={…}, catalyst={…}, market={…})`` → a CollectContext."""
+    from omc.cache import InProcessCache
+    from omc.ledgers.source import CollectContext
+    from omc.settings import Settings
+
+    def build(**sections: dict[str, Any]):
+        market = {"http_attempts": 2, **sections.pop("market", {})}
+        settings = Settings(home=tmp_path / "home", market=market, **sections)
+        return CollectContext(settings=settings, clock=clock, sleep=sleeps, cache=InProcessCache())
+
+    return build
+
+
+@pytest.fixture
+def silent_url():
+    """A loopback URL whose server accepts connections and never answers (a timeout)."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def count_rows(engine, table) -> int:
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def table_rows(engine, table, order_by: str = "id") -> list[Any]:
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        return list(connection.execute(sa.select(table).order_by(table.c[order_by])))

@@ -40,3 +40,19 @@ class CatalystEvent(SQLModel, table=True):
     collected_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)
     )
+
+
+class ListedCoin(SQLModel, table=True):
+    """A coin an exchange lists, as omc first saw it: the memory of the listing detector.
+
+    The CoinSpot listing source compares each coin list with these rows, so a restart does not
+    announce every coin again; the first run only records the list (a baseline).
+    """
+
+    __tablename__ = "listed_coins"
+    __table_args__ = (sa.UniqueConstraint("exchange", "coin"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BIG_ID, primary_key=True))
+    exchange: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    coin: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    first_seen_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
