@@ -80,7 +80,9 @@ def test_polls_in_one_bucket_build_one_bar_and_the_next_bucket_a_new_one(
     ctx = ctx_for(httpserver, make_ctx)
     for last in ("100", "104", "97", "101"):
         httpserver.clear()
-        serve(httpserver, {"status": "ok", "prices": {"btc": {"bid": "1", "ask": "2", "last": last}}})
+        serve(
+            httpserver, {"status": "ok", "prices": {"btc": {"bid": "1", "ask": "2", "last": last}}}
+        )
         run_source(engine, ctx, CoinSpotPrices())
         clock.advance(seconds=60)
     bar = bars(engine)[("BTC", "AUD")]
