@@ -174,12 +174,12 @@ def start_daemon(engine, loopback_sources: Sources):
     def start(
         sources: list[str],
         intervals: dict[str, float] | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
         args: list[str] | None = None,
     ) -> Daemon:
         names = [name for name in sources if name != "coinspot"]
         disabled = [] if "coinspot" in sources else ["coinspot"]
-        environ = {
+        environ: dict[str, str | None] = {
             **os.environ,
             **loopback_sources.env(),
             "PYTHONPATH": str(HERE),
@@ -195,6 +195,7 @@ def start_daemon(engine, loopback_sources: Sources):
             "OMC_DAEMON__STOP_TIMEOUT_SECONDS": "3",
             **(env or {}),
         }
+        environ = {name: value for name, value in environ.items() if value is not None}
         daemon = Daemon(environ, args or ["--role", "collector"])
         started.append(daemon)
         return daemon

@@ -113,3 +113,38 @@ def test_terminated_database_connections_are_reconnected_without_loss_or_duplica
     recorded = [i for run in ok_runs(engine, "sequence") for i in run.detail["ids"]]
     assert len(stored) == len(set(stored))
     assert sorted(int(value) for value in stored) == sorted(recorded)
+
+
+def test_sighup_reloads_the_settings_and_replans_the_jobs(
+    engine, start_daemon, notify_socket, tmp_path
+):
+    config = tmp_path / "reload.toml"
+    intervals = '[collect.intervals]\nsequence = 0.2\nfail500 = 0.2\n'
+    config.write_text('[collect]\ndisabled = ["coinspot"]\n' + intervals)
+    daemon = start_daemon(
+        ["sequence", "fail500"],
+        env={
+            "NOTIFY_SOCKET": notify_socket.path,
+            "OMC_CONFIG": str(config),
+            "OMC_COLLECT__DISABLED": None,  # from the file, so the reload can change it
+            "OMC_COLLECT__INTERVALS": None,
+        },
+    )
+    wait_for(lambda: failed_runs(engine, "fail500"), what="a fail500 run")
+    config.write_text('[collect]\ndisabled = ["coinspot", "fail500"]\n' + intervals)
+    os_kill_hup(daemon.pid)
+    wait_for(lambda: notify_socket.received("RELOADING=1"), what="RELOADING=1")
+    wait_for(lambda: notify_socket.messages.count("READY=1") >= 2, what="READY=1 after the reload")
+    settled = len(runs_by_source(engine)["fail500"])
+    seen = len(ok_runs(engine, "sequence"))
+    wait_for(lambda: len(ok_runs(engine, "sequence")) >= seen + 5, what="5 more sequence runs")
+    assert len(runs_by_source(engine)["fail500"]) <= settled + 1  # one may have been in flight
+    code, _ = daemon.terminate(timeout=STOP_BOUND)
+    assert code == 0, daemon.output()
+
+
+def os_kill_hup(pid: int) -> None:
+    import os
+    import signal
+
+    os.kill(pid, signal.SIGHUP)
