@@ -119,7 +119,7 @@ def test_sighup_reloads_the_settings_and_replans_the_jobs(
     engine, start_daemon, notify_socket, tmp_path
 ):
     config = tmp_path / "reload.toml"
-    intervals = '[collect.intervals]\nsequence = 0.2\nfail500 = 0.2\n'
+    intervals = "[collect.intervals]\nsequence = 0.2\nfail500 = 0.2\n"
     config.write_text('[collect]\ndisabled = ["coinspot"]\n' + intervals)
     daemon = start_daemon(
         ["sequence", "fail500"],

@@ -151,3 +151,23 @@ def test_daemon_run_with_an_unknown_role_is_a_usage_error(cli):
 def test_versioned_table_is_empty_after_upgrade(engine):
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM daemon_instances")).scalar() == 0
+
+
+def test_prometheus_endpoint_serves_per_source_counters_on_loopback():
+    import httpx
+
+    from omc.daemon.metrics import PrometheusMetrics
+
+    metrics = PrometheusMetrics(0)
+    try:
+        metrics.observe("coinspot", "ok", 12, 1_700_000_000.0)
+        metrics.observe("coinspot", "failed", 0, 1_700_000_060.0)
+        host, port = metrics.server.server_address[:2]
+        assert host == "127.0.0.1"
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    finally:
+        metrics.close()
+    assert 'omc_source_runs_total{source="coinspot",status="ok"} 1.0' in text
+    assert 'omc_source_errors_total{source="coinspot"} 1.0' in text
+    assert 'omc_source_rows_written_total{source="coinspot"} 12.0' in text
+    assert 'omc_source_last_success_timestamp_seconds{source="coinspot"} 1.7e+09' in text
