@@ -27,6 +27,8 @@ class Runtime:
     """Settings plus lazily opened resources; pass it, never make it global."""
 
     loaded: LoadedSettings
+    # Shown in pg_stat_activity, so an operator (or a test) can find a daemon's connections.
+    application_name: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
 
     @property
@@ -45,6 +47,8 @@ class Runtime:
             if settings.is_embedded_database:
                 ensure_home(settings.home)
             engine = make_engine(settings.effective_database_url)
+            if self.application_name and engine.dialect.name == "postgresql":
+                _name_connections(engine, self.application_name)
             check_connection(engine)
             self._engine = engine
             self._schema_checked = False
@@ -92,6 +96,15 @@ class Runtime:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def _name_connections(engine: Engine, name: str) -> None:
+    import sqlalchemy as sa
+
+    def set_name(dialect, record, cargs, cparams) -> None:  # type: ignore[no-untyped-def]
+        cparams.setdefault("application_name", name)
+
+    sa.event.listen(engine, "do_connect", set_name)
 
 
 def open_runtime(overrides: dict | None = None) -> Runtime:

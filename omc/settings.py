@@ -120,6 +120,49 @@ class BacktestSettings(SectionModel):
     initial_cash: float = Field(default=10_000.0, gt=0.0)
 
 
+class CollectSettings(SectionModel):
+    """``[collect]``: which sources the collector daemon runs, how often, and its backoff.
+
+    ``intervals`` maps a source name to seconds and overrides the source's own interval
+    (``OMC_COLLECT__INTERVALS='{"coinspot": 30}'``); ``disabled`` names sources the daemon
+    skips; ``source_modules`` names extra modules that register sources (plug-ins).
+    """
+
+    disabled: Annotated[list[str], NoDecode] = []
+    intervals: dict[str, float] = {}
+    source_modules: Annotated[list[str], NoDecode] = []
+    backoff_max_seconds: float = 1800.0
+    stale_factor: float = 3.0
+
+    @field_validator("disabled", "source_modules", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("intervals")
+    @classmethod
+    def _positive_intervals(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, seconds in value.items():
+            if seconds <= 0:
+                raise ValueError(f"interval of {name} must be more than 0 seconds")
+        return value
+
+
+class DaemonSettings(SectionModel):
+    """``[daemon]``: heartbeats, the stop bound, logging and the optional metrics endpoint."""
+
+    heartbeat_seconds: float = 15.0
+    stop_timeout_seconds: float = 20.0
+    max_workers: int = 8
+    log_format: Literal["text", "json"] = "text"
+    log_to_file: bool = False
+    log_max_bytes: int = 10_000_000
+    log_backups: int = 5
+    metrics_port: int | None = None
+
+
 # The ledger sections subclass SectionModel, so they are imported once it exists.
 from omc.settings_ledgers import CatalystSettings, GlassSettings, HumanSettings  # noqa: E402
 
@@ -142,6 +185,8 @@ class Settings(BaseSettings):
     glass: GlassSettings = GlassSettings()
     human: HumanSettings = HumanSettings()
     catalyst: CatalystSettings = CatalystSettings()
+    collect: CollectSettings = CollectSettings()
+    daemon: DaemonSettings = DaemonSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]

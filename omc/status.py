@@ -66,6 +66,23 @@ def redis_status(runtime: Runtime) -> dict[str, Any]:
     return {"configured": True, "url": mask_url(url), "reachable": True, "error": None}
 
 
+def daemon_status(runtime: Runtime) -> dict[str, Any]:
+    """The collector daemon's liveness and stale sources (``omc collect status`` in one line)."""
+    try:
+        from omc.daemon.health import collect_status, summary_line
+
+        report = collect_status(runtime.engine(), runtime.settings)
+    except OmcError as error:
+        return {"state": f"unknown: {error.message}", "alive": None, "stale": []}
+    return {
+        "state": summary_line(report),
+        "alive": report["daemon"]["alive"],
+        "pid": report["daemon"]["pid"],
+        "heartbeat_age_seconds": report["daemon"]["heartbeat_age_seconds"],
+        "stale": report["stale"],
+    }
+
+
 def gather_status(runtime: Runtime) -> dict[str, Any]:
     """Everything ``omc status`` shows, as plain data (the CLI renders it or prints JSON)."""
     settings = runtime.settings
@@ -77,7 +94,7 @@ def gather_status(runtime: Runtime) -> dict[str, Any]:
         "user": runtime.username,
         "database": database,
         "redis": redis,
-        "daemon": {"state": NOT_YET},
+        "daemon": daemon_status(runtime) if database["at_head"] else {"state": NOT_YET},
         "ledgers": {"state": NOT_YET},
         "lab": {"state": NOT_YET},
         "floor": {"state": NOT_YET},

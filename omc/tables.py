@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import omc.core.models  # registers users, audit_log
+import omc.daemon.models  # registers daemon_instances
 import omc.floor.models
 import omc.ledgers  # registers the four ledgers and collector_runs
 import omc.llm.models

@@ -130,3 +130,134 @@ def sources(
             row["last_success"] or "never",
         )
     stdout().print(table)
+
+
+@app.command("start")
+def start(ctx: typer.Context) -> None:
+    """Start the collector daemon: through systemd if its unit is installed, else detached.
+
+    Detached, it writes a pid file under OMC_HOME/run and logs under OMC_HOME/logs. A second
+    collector against the same database is refused.
+
+    Examples:
+
+        omc collect start
+
+        omc collect start && omc collect status
+    """
+    from omc.daemon.control import start as start_daemon
+
+    stdout().print(start_daemon(runtime(ctx).settings), markup=False)
+
+
+@app.command("stop")
+def stop(ctx: typer.Context) -> None:
+    """Stop the collector daemon (SIGTERM; it finishes or abandons running jobs within a bound).
+
+    Examples:
+
+        omc collect stop
+    """
+    from omc.daemon.control import stop as stop_daemon
+
+    stdout().print(stop_daemon(runtime(ctx).settings), markup=False)
+
+
+@app.command("restart")
+def restart(ctx: typer.Context) -> None:
+    """Stop the collector daemon if it runs, then start it.
+
+    Examples:
+
+        omc collect restart
+    """
+    from omc.daemon.control import restart as restart_daemon
+
+    stdout().print(restart_daemon(runtime(ctx).settings), markup=False)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+def _render_status(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from omc.cli.output import key_value_table
+
+    daemon = report["daemon"]
+    alive = "[green]alive[/]" if daemon["alive"] else f"[red]not running[/] ({daemon['state']})"
+    rows = [
+        ("collector", alive),
+        ("heartbeat", f"{_age(daemon['heartbeat_age_seconds'])} ago"),
+        ("pid / host", f"{daemon['pid'] or '-'} / {daemon['host'] or '-'}"),
+        ("uptime", _age(daemon.get("uptime_seconds"))),
+        ("version", daemon["version"] or "-"),
+        ("summary", daemon.get("summary") or "-"),
+    ]
+    console = stdout()
+    console.print(key_value_table(rows, title="collector"))
+    table = Table(title="sources")
+    for name in (
+        "source",
+        "enabled",
+        "every",
+        "last run",
+        "last ok",
+        "rows 24h",
+        "fresh",
+        "last error",
+    ):
+        table.add_column(name, justify="right" if name == "rows 24h" else "left")
+    for source in report["sources"]:
+        fresh = source["freshness"]
+        state = {"stale": "[bold red]STALE[/]", "fresh": "[green]fresh[/]"}.get(
+            fresh["state"], "[dim]off[/]"
+        )
+        if fresh["age_seconds"] is not None:
+            state += f" ({_age(fresh['age_seconds'])})"
+        error = source["last_error"] or {}
+        table.add_row(
+            source["name"],
+            "yes" if source["enabled"] else f"no: {source['reason']}",
+            _age(source["interval_seconds"]),
+            source["last_run"] or "never",
+            source["last_success"] or "never",
+            str(source["rows_24h"]),
+            state,
+            (error.get("message") or "")[:80],
+        )
+    console.print(table)
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help=JSON_HELP)
+) -> None:
+    """Show whether the collector is alive and how fresh each source is (stale ones marked).
+
+    Exits 0 when the collector is alive, 69 when it is not.
+
+    Examples:
+
+        omc collect status
+
+        omc collect status --json | jq '.sources[] | select(.freshness.state == "stale")'
+    """
+    from omc.daemon.health import collect_status
+
+    rt = runtime(ctx)
+    report = collect_status(rt.engine(), rt.settings)
+    if json_output:
+        print_json(report)
+    else:
+        _render_status(report)
+    if not report["daemon"]["alive"]:
+        raise typer.Exit(EX_UNAVAILABLE)

@@ -20,3 +20,11 @@ def runtime(ctx: typer.Context) -> Runtime:
         state["runtime"] = open_runtime()
         root.call_on_close(state["runtime"].close)
     return state["runtime"]
+
+
+def runtime_settings():  # type: ignore[no-untyped-def]
+    """Settings and config file locations, without opening the database."""
+    from omc.settings import load_settings
+
+    loaded = load_settings()
+    return loaded.settings, loaded.files

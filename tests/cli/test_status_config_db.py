@@ -33,7 +33,7 @@ def test_status_table_for_people(cli, isolated_environment):
     lines = result.stdout.splitlines()
     assert lines[0].strip() == "omc status"
     assert any(line.split() == ["at", "head", "yes"] for line in lines)
-    assert any(line.split()[:2] == ["daemon", "not"] for line in lines)
+    assert any(line.split()[:4] == ["daemon", "collector", "never", "started"] for line in lines)
 
 
 def test_status_on_postgresql_behind_head_tells_the_operator_to_upgrade(cli, database_url):

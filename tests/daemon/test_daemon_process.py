@@ -1,0 +1,150 @@
+"""The daemon as a real subprocess against loopback sources, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from omc.ledgers.glass.models import OnChainMetric
+from tests.daemon.conftest import runs_by_source, wait_for
+
+pytestmark = pytest.mark.slow
+STOP_BOUND = 3 + 5  # daemon.stop_timeout_seconds in the fixture, plus interpreter exit
+
+
+def ok_runs(engine, source):
+    return [run for run in runs_by_source(engine).get(source, []) if run.status == "ok"]
+
+
+def failed_runs(engine, source):
+    return [run for run in runs_by_source(engine).get(source, []) if run.status == "failed"]
+
+
+def test_sends_ready_and_watchdog_and_exits_zero_on_sigterm(engine, start_daemon, notify_socket):
+    daemon = start_daemon(
+        ["coinspot"],
+        env={"NOTIFY_SOCKET": notify_socket.path, "WATCHDOG_USEC": "600000"},
+    )
+    wait_for(lambda: notify_socket.received("READY=1"), what="READY=1")
+    assert notify_socket.received("STATUS=collector: 1 source(s) scheduled")
+    wait_for(lambda: notify_socket.received("WATCHDOG=1"), what="WATCHDOG=1")
+    wait_for(lambda: ok_runs(engine, "coinspot"), what="a CoinSpot run")
+    code, took = daemon.terminate(timeout=STOP_BOUND)
+    assert code == 0, daemon.output()
+    assert took < STOP_BOUND
+    assert notify_socket.received("STOPPING=1")
+
+
+def test_failing_hanging_and_garbage_sources_do_not_stop_the_others(engine, start_daemon):
+    daemon = start_daemon(["coinspot", "sequence", "fail500", "hang", "garbage"])
+    wait_for(lambda: len(ok_runs(engine, "sequence")) >= 5, what="5 sequence runs")
+    wait_for(lambda: len(ok_runs(engine, "coinspot")) >= 3, what="3 CoinSpot runs")
+    for broken in ("fail500", "hang", "garbage"):
+        wait_for(lambda b=broken: failed_runs(engine, b), what=f"a failed {broken} run")
+    errors = {name: failed_runs(engine, name)[0].error for name in ("fail500", "hang", "garbage")}
+    assert errors["fail500"] == "fail500 /fail500: HTTP 500"
+    assert errors["hang"] == "hang /hang: timed out"
+    assert errors["garbage"] == "garbage /garbage: the response is not JSON"
+    assert daemon.process.poll() is None
+    code, took = daemon.terminate(timeout=STOP_BOUND)
+    assert code == 0, daemon.output()
+    assert took < STOP_BOUND
+
+
+def test_a_second_collector_on_the_same_database_is_refused(engine, start_daemon):
+    first = start_daemon(["sequence"])
+    wait_for(lambda: ok_runs(engine, "sequence"), what="the first collector's run")
+    second = start_daemon(["sequence"])
+    assert second.process.wait(timeout=30) == 75
+    assert "a collector is already running against this database" in second.output()
+    assert f"pid {first.pid}" in second.output()
+    assert first.process.poll() is None
+
+
+def test_secrets_never_appear_in_the_logs(engine, start_daemon):
+    canary = "canary-secret-4f1b9e2d7c"
+    daemon = start_daemon(
+        ["leaky", "sequence"],
+        env={"OMC_MARKET__COINGECKO_API_KEY": canary, "OMC_LOG_LEVEL": "DEBUG"},
+        args=["--role", "collector", "--log-format", "json"],
+    )
+    wait_for(lambda: failed_runs(engine, "leaky"), what="the leaky source's failure")
+    daemon.terminate(timeout=STOP_BOUND)
+    output = daemon.output()
+    assert "upstream rejected key ***" in output
+    assert canary not in output
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_terminated_database_connections_are_reconnected_without_loss_or_duplicates(
+    engine, start_daemon
+):
+    """A PostgreSQL restart, as the daemon sees it: every one of its connections dies.
+
+    Restarting the shared server would disturb other test runs, so the test ends the daemon's
+    backends with ``pg_terminate_backend`` (found by its ``application_name``), which takes the
+    same path: failed statements, pool pre-ping, a lost advisory lock re-taken.
+    """
+    daemon = start_daemon(["sequence"])
+    wait_for(lambda: len(ok_runs(engine, "sequence")) >= 5, what="5 runs before")
+    with engine.begin() as connection:
+        killed = connection.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name"
+            ),
+            {"name": f"omc-collector:{daemon.pid}"},
+        ).scalar_one()
+    assert killed >= 1
+    before = len(ok_runs(engine, "sequence"))
+    wait_for(lambda: len(ok_runs(engine, "sequence")) >= before + 5, what="5 runs after")
+    assert daemon.process.poll() is None, "the daemon restarted or died"
+    code, _ = daemon.terminate(timeout=STOP_BOUND)
+    assert code == 0, daemon.output()
+    table = OnChainMetric.__table__
+    with engine.connect() as connection:
+        stored = (
+            connection.execute(sa.select(table.c.metric_value).where(table.c.source == "sequence"))
+            .scalars()
+            .all()
+        )
+    recorded = [i for run in ok_runs(engine, "sequence") for i in run.detail["ids"]]
+    assert len(stored) == len(set(stored))
+    assert sorted(int(value) for value in stored) == sorted(recorded)
+
+
+def test_sighup_reloads_the_settings_and_replans_the_jobs(
+    engine, start_daemon, notify_socket, tmp_path
+):
+    config = tmp_path / "reload.toml"
+    intervals = "[collect.intervals]\nsequence = 0.2\nfail500 = 0.2\n"
+    config.write_text('[collect]\ndisabled = ["coinspot"]\n' + intervals)
+    daemon = start_daemon(
+        ["sequence", "fail500"],
+        env={
+            "NOTIFY_SOCKET": notify_socket.path,
+            "OMC_CONFIG": str(config),
+            "OMC_COLLECT__DISABLED": None,  # from the file, so the reload can change it
+            "OMC_COLLECT__INTERVALS": None,
+        },
+    )
+    wait_for(lambda: failed_runs(engine, "fail500"), what="a fail500 run")
+    config.write_text('[collect]\ndisabled = ["coinspot", "fail500"]\n' + intervals)
+    os_kill_hup(daemon.pid)
+    wait_for(lambda: notify_socket.received("RELOADING=1"), what="RELOADING=1")
+    wait_for(lambda: notify_socket.messages.count("READY=1") >= 2, what="READY=1 after the reload")
+    settled = len(runs_by_source(engine)["fail500"])
+    seen = len(ok_runs(engine, "sequence"))
+    wait_for(lambda: len(ok_runs(engine, "sequence")) >= seen + 5, what="5 more sequence runs")
+    assert len(runs_by_source(engine)["fail500"]) <= settled + 1  # one may have been in flight
+    code, _ = daemon.terminate(timeout=STOP_BOUND)
+    assert code == 0, daemon.output()
+
+
+def os_kill_hup(pid: int) -> None:
+    import os
+    import signal
+
+    os.kill(pid, signal.SIGHUP)
