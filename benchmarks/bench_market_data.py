@@ -86,10 +86,36 @@ def raw_copy(path: Path, schema_name: str) -> float:
 
 
 def ours(engine, path: Path, rows: int) -> float:
+    """Warm: this process has imported pandas already (see :func:`ours_cold`)."""
+    import pandas  # noqa: F401
+
     started = time.perf_counter()
     result = import_file(engine, path, coin="BTC", quote="USDT")
-    assert result.bars == rows, result
+    assert (result.bars, result.inserted) == (rows, rows), result
     return rows / (time.perf_counter() - started)
+
+
+COLD = """
+import sys, time
+from omc.db import make_engine
+from omc.ledgers.history.importer import import_file
+assert "pandas" not in sys.modules
+engine = make_engine(sys.argv[1])
+started = time.perf_counter()
+result = import_file(engine, __import__("pathlib").Path(sys.argv[2]), coin="BTC", quote="USDT")
+print(result.inserted / (time.perf_counter() - started))
+"""
+
+
+def ours_cold(url: str, path: Path) -> float:
+    """A fresh interpreter (as ``omc data import`` is): the time includes importing pandas."""
+    import subprocess
+    import sys
+
+    output = subprocess.run(
+        [sys.executable, "-c", COLD, url, str(path)], check=True, capture_output=True, text=True
+    )
+    return float(output.stdout.strip())
 
 
 def pg_schema() -> tuple[str, str]:
@@ -108,26 +134,37 @@ def drop_schema(name: str) -> None:
     admin.dispose()
 
 
-def bench_import(files: list[tuple[str, Path, int]], directory: Path) -> None:
+def _report(
+    label: str, database: str, kind: str, ours_rate: float, raw: float, raw_name: str
+) -> None:
+    print(f"import {label} {database} {kind}: ours {ours_rate:,.0f} rows/s, {raw_name} "
+          f"{raw:,.0f} rows/s, ratio {ours_rate / raw:.2f}")  # fmt: skip
+
+
+def bench_import(files: list[tuple[str, Path, int]], directory: Path, cold: bool) -> None:
+    """Each file into an empty database, ours then the raw driver, warm (and cold if asked)."""
     for label, path, rows in files:
-        sqlite_engine = make_engine(f"sqlite:///{directory / f'ours-{label}.sqlite3'}")
-        schema.upgrade(sqlite_engine)
-        ours_sqlite = ours(sqlite_engine, path, rows)
-        (directory / "raw.sqlite3").unlink(missing_ok=True)
-        raw = raw_sqlite(path, directory)
-        print(f"import {label} SQLite: ours {ours_sqlite:,.0f} rows/s, raw sqlite3 executemany "
-              f"{raw:,.0f} rows/s, ratio {ours_sqlite / raw:.2f}")  # fmt: skip
-        name, url = pg_schema()
-        try:
-            pg_engine = make_engine(url)
-            schema.upgrade(pg_engine)
-            ours_pg = ours(pg_engine, path, rows)
-            pg_engine.dispose()
-            raw = raw_copy(path, name)
-            print(f"import {label} PostgreSQL: ours {ours_pg:,.0f} rows/s, raw psycopg COPY "
-                  f"{raw:,.0f} rows/s, ratio {ours_pg / raw:.2f}")  # fmt: skip
-        finally:
-            drop_schema(name)
+        for kind in ("cold", "warm") if cold else ("warm",):
+            target = directory / f"ours-{label}-{kind}.sqlite3"
+            sqlite_engine = make_engine(f"sqlite:///{target}")
+            schema.upgrade(sqlite_engine)
+            if kind == "cold":
+                ours_sqlite = ours_cold(f"sqlite:///{target}", path)
+            else:
+                ours_sqlite = ours(sqlite_engine, path, rows)
+            (directory / "raw.sqlite3").unlink(missing_ok=True)
+            raw = raw_sqlite(path, directory)
+            _report(label, "SQLite", kind, ours_sqlite, raw, "raw sqlite3 executemany")
+            name, url = pg_schema()
+            try:
+                pg_engine = make_engine(url)
+                schema.upgrade(pg_engine)
+                ours_pg = ours_cold(url, path) if kind == "cold" else ours(pg_engine, path, rows)
+                pg_engine.dispose()
+                raw = raw_copy(path, name)
+                _report(label, "PostgreSQL", kind, ours_pg, raw, "raw psycopg COPY")
+            finally:
+                drop_schema(name)
 
 
 def load_coins(engine, directory: Path, coins: int, days: int) -> None:
@@ -176,6 +213,81 @@ def bench_queries(engine, label: str, days: int, repeats: int) -> None:
     raw.close()
 
 
+LATEST_COINS = ["BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "LTC", "DOT", "LINK", "TRX",
+                "BCH", "XLM", "ATOM", "UNI", "AVAX", "SHIB", "POWR"]  # fmt: skip
+
+
+def _serve_latest():  # type: ignore[no-untyped-def]
+    """A loopback CoinSpot ``/latest``: 17 coins, a new price on every request."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    counter = iter(range(1, 1 << 30))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            step = next(counter)
+            prices = {
+                coin.lower(): {"bid": f"{100 + step}.5", "ask": f"{101 + step}", "last": f"{100 + step}.75"}
+                for coin in LATEST_COINS
+            }  # fmt: skip
+            body = json.dumps({"status": "ok", "prices": prices}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def bench_latency(engine, label: str, directory: Path, polls: int) -> None:
+    """Poll to queryable: from the HTTP response (``fetch`` returning) to ``fetch_price_data``
+    returning the new ``last`` on a fresh connection, for one CoinSpot poll of 17 coins."""
+    from omc.cache import InProcessCache
+    from omc.db import utcnow
+    from omc.ledgers.exchange.coinspot import CoinSpotPrices
+    from omc.ledgers.runner import run_source
+    from omc.ledgers.source import CollectContext
+    from omc.settings import MarketSettings, Settings
+
+    server = _serve_latest()
+    url = f"http://127.0.0.1:{server.server_address[1]}/pubapi/v2"
+    settings = Settings(
+        home=directory / "home", market=MarketSettings(coinspot_url=url, watchlist=[])
+    )
+    ctx = CollectContext(settings=settings, cache=InProcessCache())
+    source = CoinSpotPrices()
+    received: list[float] = []
+    fetch = source.fetch
+
+    def timed_fetch(context):  # type: ignore[no-untyped-def]
+        raw = fetch(context)
+        received.append(time.perf_counter())
+        return raw
+
+    source.fetch = timed_fetch  # type: ignore[method-assign]
+    latencies = []
+    for _ in range(polls):
+        result = run_source(engine, ctx, source)
+        assert result.status == "ok", result
+        with engine.connect() as connection:
+            rows = fetch_price_data(connection, "btc", utcnow() - dt.timedelta(minutes=10))
+        latencies.append((time.perf_counter() - received[-1]) * 1000)
+        assert rows, "the polled price is not queryable"
+        assert rows[-1]["last"] == 100 + len(received) + 0.75, rows[-1]
+    server.shutdown()
+    print(f"poll-to-queryable {label} (17 coins, {polls} polls): p50 "
+          f"{statistics.median(latencies):.1f} ms p95 {percentile(latencies, 0.95):.1f} ms "
+          f"max {max(latencies):.1f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated file")
@@ -183,17 +295,35 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--only", choices=["import", "query", "latency"], help="run one part")
+    parser.add_argument("--cold", action="store_true", help="also import in a fresh interpreter")
+    parser.add_argument("--polls", type=int, default=30)
     options = parser.parse_args()
     random.seed(7)
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
-        if not options.skip_import:
+        if options.only in (None, "latency"):
+            latency_sqlite = make_engine(f"sqlite:///{directory / 'latency.sqlite3'}")
+            schema.upgrade(latency_sqlite)
+            bench_latency(latency_sqlite, "SQLite", directory, options.polls)
+            name, url = pg_schema()
+            try:
+                latency_pg = make_engine(url)
+                schema.upgrade(latency_pg)
+                bench_latency(latency_pg, "PostgreSQL", directory, options.polls)
+                latency_pg.dispose()
+            finally:
+                drop_schema(name)
+        if options.only in (None, "import") and not options.skip_import:
             generated = directory / "generated.csv.gz"
             generate_file(generated, options.rows)
             bench_import(
                 [("BTC hourly 43,780", BTC_HOURLY, 43780), (f"generated {options.rows:,}", generated, options.rows)],
                 directory,
+                options.cold,
             )  # fmt: skip
+        if options.only not in (None, "query"):
+            return
         print(f"loading {options.coins} coins x {options.days} days of 5-minute bars "
               f"({options.coins * options.days * 288:,} rows) per database")  # fmt: skip
         sqlite_engine = make_engine(f"sqlite:///{directory / 'query.sqlite3'}")

@@ -4,8 +4,8 @@ Every tool takes a session (or connection) first, matches symbols case-insensiti
 keyword-only ``as_of`` and then returns only rows with ``collected_at <= as_of`` (so backtests
 and the lab see what omc knew then), and degrades gracefully (seed §10.8): missing data or an
 unknown coin gives an empty result, naive datetimes are UTC, a reversed range is swapped, and a
-value that is not a date gives an empty result rather than an exception. The price path uses
-SQLAlchemy Core rows (no ORM object per row): it is the hot one.
+value that is not a date gives an empty result rather than an exception. The price path is the
+hot one: see :mod:`omc.ledgers.price_query` (database-rendered text, driver tuples, no ORM).
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from omc.db import as_utc, utcnow
 from omc.ledgers.catalyst.models import CatalystEvent
 from omc.ledgers.exchange.models import Order, Position, PriceBar
 from omc.ledgers.glass.models import OnChainMetric, ProtocolFundamental, SmartMoneyFlow
 from omc.ledgers.human.models import NewsSentiment, SocialSentiment
+from omc.ledgers.price_query import price_rows
 
 log = logging.getLogger(__name__)
 PRICES = PriceBar.__table__
@@ -81,6 +83,11 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _connection(session: Any) -> sa.Connection:
+    """The Core connection of a session (its transaction), or the connection itself."""
+    return session.connection() if isinstance(session, Session) else session
+
+
 def _execute(session: Any, query: sa.Executable) -> sa.Result[Any]:
     return session.execute(query)
 
@@ -103,32 +110,7 @@ def fetch_price_data(
     except BadValue as error:
         log.info("fetch_price_data: %s", error)
         return []
-    as_float = sa.Float()
-    query = sa.select(
-        PRICES.c.timestamp,
-        PRICES.c.quote,
-        sa.cast(PRICES.c.bid, as_float),
-        sa.cast(PRICES.c.ask, as_float),
-        sa.cast(PRICES.c.last, as_float),
-    ).where(PRICES.c.coin_type == coin, PRICES.c.timestamp <= high)
-    if low is not None:
-        query = query.where(PRICES.c.timestamp >= low)
-    if market is not None:
-        query = query.where(PRICES.c.quote == market)
-    if cutoff is not None:
-        query = query.where(PRICES.c.collected_at <= cutoff)
-    query = query.order_by(PRICES.c.timestamp, PRICES.c.quote)
-    return [
-        {
-            "timestamp": stamp.isoformat(),
-            "coin_type": coin,
-            "quote": market_name,
-            "bid": bid,
-            "ask": ask,
-            "last": last,
-        }
-        for stamp, market_name, bid, ask, last in _execute(session, query)
-    ]
+    return price_rows(_connection(session), coin, low, high, market=market, cutoff=cutoff)
 
 
 def get_available_coins(session: Any, *, as_of: Any = None) -> list[str]:

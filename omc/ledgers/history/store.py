@@ -1,16 +1,26 @@
 """Write many bars to ``price_data_5min`` fast and idempotently.
 
-PostgreSQL: COPY (CSV) into a temporary table, then one ``INSERT … SELECT … ON CONFLICT``.
-SQLite: ``executemany`` of ``INSERT … ON CONFLICT`` in one large transaction. Never one ORM
-object per row. A conflicting row is rewritten only when a price or volume differs, so
-re-importing a file changes nothing; ``bid``/``ask`` of an existing row (from CoinSpot) are kept.
-Imported bars get ``collected_at`` = the bar's close (when the bar became knowable), so
-point-in-time backtests can use history.
+Two paths, chosen per batch:
+
+- **New rows** (no stored bar of this coin and quote in the batch's time range: the common
+  first import): one plain bulk insert, PostgreSQL COPY straight into the table, SQLite
+  ``executemany`` of ``INSERT``. Every row is new, so inserted = the batch size, no counting.
+  If another writer stores an overlapping key meanwhile, the insert fails on the unique key,
+  rolls back whole and the batch goes the merge way.
+- **Merge** (rows exist): PostgreSQL COPY into a temporary table and one
+  ``INSERT … SELECT … ON CONFLICT``; SQLite ``executemany`` of ``INSERT … ON CONFLICT``. A
+  conflicting row is rewritten only when a price or volume differs, so re-importing a file
+  changes nothing and reports 0 inserted; ``bid``/``ask`` of an existing row are kept.
+
+Both run in one transaction on the raw driver cursor with values prepared once (see
+:mod:`omc.ledgers.history.batch`); never one ORM object per row. Imported bars get
+``collected_at`` = the bar's close (when the bar became knowable), so point-in-time backtests
+can use history.
 """
 
 from __future__ import annotations
 
-import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,27 +28,20 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from omc.db import as_utc
 from omc.ledgers.exchange.models import PriceBar
+from omc.ledgers.history import store_postgresql, store_sqlite
+from omc.ledgers.history.batch import Batch
+from omc.ledgers.history.store_sql import COLUMNS, RowsExist
 
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["COLUMNS", "Progress", "WriteCount", "prepare", "write_bars"]
+
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
-CHUNK_ROWS = 100_000
-COLUMNS = (
-    "timestamp",
-    "coin_type",
-    "quote",
-    "last",
-    "open",
-    "high",
-    "low",
-    "volume",
-    "source",
-    "collected_at",
-)
-UPDATED = ("last", "open", "high", "low", "volume", "source", "collected_at")
-CHANGED = ("last", "open", "high", "low", "volume")
+TABLE = PriceBar.__table__
 
 
 @dataclass
@@ -67,10 +70,38 @@ def prepare(frame: pd.DataFrame, coin: str, quote: str, source: str, seconds: in
     )
 
 
-def _count(connection: sa.Connection, coin: str, quote: str) -> int:
-    table = PriceBar.__table__
-    query = sa.select(sa.func.count()).where(table.c.coin_type == coin, table.c.quote == quote)
+def _count(connection: sa.Connection, batch: Batch) -> int:
+    query = sa.select(sa.func.count()).where(
+        TABLE.c.coin_type == batch.coin, TABLE.c.quote == batch.quote
+    )
     return connection.execute(query).scalar_one()
+
+
+def overlaps(engine: Engine, batch: Batch) -> bool:
+    """Whether any bar of the batch's market is stored within its first..last timestamps (one
+    probe of the ``(coin_type, timestamp, quote)`` unique index)."""
+    low, high = (as_utc(value.item()) for value in (batch.stamps.min(), batch.stamps.max()))
+    query = (
+        sa.select(sa.literal(1))
+        .where(
+            TABLE.c.coin_type == batch.coin,
+            TABLE.c.timestamp >= low,
+            TABLE.c.timestamp <= high,
+            TABLE.c.quote == batch.quote,
+        )
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        return connection.execute(query).first() is not None
+
+
+def _write(connection: sa.Connection, batch: Batch, progress: Progress | None, merge: bool) -> int:
+    backend = store_postgresql if connection.dialect.name == "postgresql" else store_sqlite
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return backend.write(cursor, batch, progress, merge=merge)
+    finally:
+        cursor.close()
 
 
 def write_bars(
@@ -79,93 +110,15 @@ def write_bars(
     """Upsert prepared bars (see :func:`prepare`) in one transaction; report the counts."""
     if bars.empty:
         return WriteCount(0, 0)
-    coin, quote = bars["coin_type"].iloc[0], bars["quote"].iloc[0]
+    batch = Batch.from_frame(bars)
+    if not overlaps(engine, batch):
+        try:
+            with engine.begin() as connection:
+                return WriteCount(inserted=_write(connection, batch, progress, False), updated=0)
+        except RowsExist as error:
+            log.info("bars appeared while importing (%s); merging instead", error)
     with engine.begin() as connection:
-        before = _count(connection, coin, quote)
-        if connection.dialect.name == "postgresql":
-            changed = _write_postgresql(connection, bars, progress)
-        else:
-            changed = _write_sqlite(connection, bars, progress)
-        inserted = _count(connection, coin, quote) - before
+        before = _count(connection, batch)
+        changed = _write(connection, batch, progress, True)
+        inserted = _count(connection, batch) - before
     return WriteCount(inserted=inserted, updated=changed - inserted)
-
-
-def _conflict_sql(excluded: str, distinct: str) -> str:
-    sets = ", ".join(f"{name} = {excluded}.{name}" for name in UPDATED)
-    current = ", ".join(f"price_data_5min.{name}" for name in CHANGED)
-    proposed = ", ".join(f"{excluded}.{name}" for name in CHANGED)
-    return (
-        f"ON CONFLICT (coin_type, timestamp, quote) DO UPDATE SET {sets} "
-        f"WHERE ({current}) {distinct} ({proposed})"
-    )
-
-
-def _sqlite_times(values: pd.Series) -> list[str]:
-    """Timestamps as SQLAlchemy stores them on SQLite (naive UTC text with microseconds), so
-    rows written here and rows written through the ORM share one natural key."""
-    import numpy as np
-
-    text = np.datetime_as_string(
-        values.dt.tz_convert(None).to_numpy().astype("datetime64[us]"), unit="us"
-    )
-    return [stamp.replace("T", " ") for stamp in text.tolist()]
-
-
-def _write_sqlite(connection: sa.Connection, bars: pd.DataFrame, progress: Progress | None) -> int:
-    names = ", ".join(COLUMNS)
-    marks = ", ".join("?" for _ in COLUMNS)
-    # Built from the constant column names above only; values go through parameters.
-    sql = f"INSERT INTO price_data_5min ({names}) VALUES ({marks}) "  # noqa: S608
-    sql += _conflict_sql("excluded", "IS NOT")
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    changed, total = 0, len(bars)
-    for start in range(0, total, CHUNK_ROWS):
-        part = bars.iloc[start : start + CHUNK_ROWS]
-        volume = part["volume"].astype(object).where(part["volume"].notna(), None)
-        rows = zip(
-            _sqlite_times(part["timestamp"]),
-            part["coin_type"].tolist(),
-            part["quote"].tolist(),
-            part["last"].tolist(),
-            part["open"].tolist(),
-            part["high"].tolist(),
-            part["low"].tolist(),
-            volume.tolist(),
-            part["source"].tolist(),
-            _sqlite_times(part["collected_at"]),
-            strict=True,
-        )
-        cursor.executemany(sql, rows)
-        changed += max(cursor.rowcount, 0)
-        if progress:
-            progress(min(start + CHUNK_ROWS, total), total)
-    cursor.close()
-    return changed
-
-
-def _write_postgresql(
-    connection: sa.Connection, bars: pd.DataFrame, progress: Progress | None
-) -> int:
-    raw = connection.connection.driver_connection  # a psycopg Connection in our transaction
-    names = ", ".join(COLUMNS)
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(
-            "CREATE TEMP TABLE omc_import_bars (timestamp timestamptz, coin_type text, "
-            "quote text, last numeric, open numeric, high numeric, low numeric, volume numeric, "
-            "source text, collected_at timestamptz) ON COMMIT DROP"
-        )
-        total = len(bars)
-        with cursor.copy(f"COPY omc_import_bars ({names}) FROM STDIN (FORMAT csv)") as copy:
-            for start in range(0, total, CHUNK_ROWS):
-                buffer = io.StringIO()
-                bars.iloc[start : start + CHUNK_ROWS].to_csv(
-                    buffer, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S%z"
-                )
-                copy.write(buffer.getvalue())
-                if progress:
-                    progress(min(start + CHUNK_ROWS, total), total)
-        insert = f"INSERT INTO price_data_5min ({names}) SELECT {names} FROM omc_import_bars "  # noqa: S608
-        cursor.execute(insert + _conflict_sql("EXCLUDED", "IS DISTINCT FROM"))
-        changed = max(cursor.rowcount, 0)
-        cursor.execute("DROP TABLE omc_import_bars")
-    return changed

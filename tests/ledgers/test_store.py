@@ -1,0 +1,118 @@
+"""The two bulk-write paths on both databases: straight insert of new rows, merge otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+
+import numpy as np
+import sqlalchemy as sa
+
+from omc.ledgers import tools
+from omc.ledgers.exchange.models import PriceBar
+from omc.ledgers.history import store
+from omc.ledgers.history.importer import import_file
+from omc.ledgers.history.stamps import stamp_text
+
+TABLE = PriceBar.__table__
+START = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+
+
+def write_file(path, first, count, *, price=100.0, blank_open=False):
+    lines = ["open_time,open,high,low,close,volume"]
+    for i in range(first, first + count):
+        stamp = START + dt.timedelta(minutes=5 * i)
+        opening = "" if blank_open else f"{price + i}"
+        lines.append(f"{stamp:%Y-%m-%d %H:%M:%S},{opening},{price + i + 1},{price + i - 1},"
+                     f"{price + i + 0.5},{i + 1}")  # fmt: skip
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    return path
+
+
+def stored(engine):
+    with engine.connect() as connection:
+        query = sa.select(TABLE).where(TABLE.c.coin_type == "ABC").order_by(TABLE.c.timestamp)
+        return connection.execute(query).all()
+
+
+def test_new_rows_go_straight_in_and_an_overlapping_file_merges(engine, tmp_path, monkeypatch):
+    paths = []
+    original = store._write
+
+    def spy(connection, batch, progress, merge):
+        paths.append("merge" if merge else "direct")
+        return original(connection, batch, progress, merge)
+
+    monkeypatch.setattr(store, "_write", spy)
+    first = import_file(engine, write_file(tmp_path / "a.csv.gz", 0, 100), coin="abc")
+    both = import_file(engine, write_file(tmp_path / "b.csv.gz", 50, 100), coin="ABC")
+    again = import_file(engine, tmp_path / "b.csv.gz", coin="ABC")
+    later = import_file(engine, write_file(tmp_path / "c.csv.gz", 200, 10), coin="ABC")
+    assert paths == ["direct", "merge", "merge", "direct"]
+    assert (first.inserted, first.updated) == (100, 0)
+    assert (both.inserted, both.updated) == (50, 0)
+    assert (again.inserted, again.updated) == (0, 0)
+    assert (later.inserted, later.updated) == (10, 0)
+    rows = stored(engine)
+    assert len(rows) == 160
+    assert len({row.timestamp for row in rows}) == 160
+    assert rows[0].timestamp == START
+    assert rows[0].collected_at == START + dt.timedelta(minutes=5)
+
+
+def test_changed_prices_in_an_overlapping_file_update_only_those_rows(engine, tmp_path):
+    import_file(engine, write_file(tmp_path / "a.csv.gz", 0, 20), coin="ABC")
+    changed = import_file(engine, write_file(tmp_path / "b.csv.gz", 10, 20, price=200), coin="ABC")
+    assert (changed.inserted, changed.updated) == (10, 10)
+    rows = stored(engine)
+    assert len(rows) == 30
+    assert float(rows[9].last) == 109.5
+    assert float(rows[10].last) == 210.5
+
+
+def test_a_race_on_the_direct_path_falls_back_to_merge(engine, tmp_path, monkeypatch):
+    path = write_file(tmp_path / "a.csv.gz", 0, 30)
+    import_file(engine, path, coin="ABC")
+    monkeypatch.setattr(store, "overlaps", lambda engine, batch: False)  # another writer won
+    again = import_file(engine, path, coin="ABC")
+    assert (again.inserted, again.updated) == (0, 0)
+    assert len(stored(engine)) == 30
+
+
+def test_missing_prices_are_stored_as_null(engine, tmp_path):
+    import_file(engine, write_file(tmp_path / "a.csv.gz", 0, 5, blank_open=True), coin="ABC")
+    rows = stored(engine)
+    assert [row.open for row in rows] == [None] * 5
+    assert float(rows[4].last) == 104.5
+
+
+def test_stamp_text_matches_numpy_and_the_orm_format():
+    values = np.random.default_rng(3).integers(0, 4_000_000_000 * 10**6, 5000)
+    micros = values.astype("datetime64[us]")
+    seconds = micros.astype("datetime64[s]")
+    for stamps in (micros, seconds):
+        expected = np.datetime_as_string(stamps.astype("datetime64[us]"), unit="us").tolist()
+        assert stamp_text(stamps) == [text.replace("T", " ") for text in expected]
+    assert stamp_text(micros[:1], sep="T", suffix="+00")[0].endswith("+00")
+    assert stamp_text(micros[:0]) == []
+
+
+def test_fetch_price_data_renders_timestamps_as_isoformat(session):
+    stamps = [START, START + dt.timedelta(minutes=5, microseconds=123456)]
+    session.add_all(
+        PriceBar(
+            coin_type="ABC", quote="AUD", timestamp=stamp, last=1, source="test", collected_at=stamp
+        )
+        for stamp in stamps
+    )
+    session.flush()
+    rows = tools.fetch_price_data(session, "abc", START - dt.timedelta(days=1))
+    assert [row["timestamp"] for row in rows] == [stamp.isoformat() for stamp in stamps]
+    assert rows[0] == {
+        "timestamp": "2024-03-01T00:00:00+00:00",
+        "coin_type": "ABC",
+        "quote": "AUD",
+        "bid": None,
+        "ask": None,
+        "last": 1.0,
+    }
