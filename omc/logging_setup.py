@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from omc.redaction import MASK, redact, secrets_in  # noqa: F401  (secrets_in re-exported)
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-MASK = "***"
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,13 +46,10 @@ class RedactSecrets(logging.Filter):
         self.update(secrets)
 
     def update(self, secrets: Iterable[str]) -> None:
-        # Short values would mask ordinary words; omc's secrets are long.
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        self.secrets = list(secrets)
 
     def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return redact(text, self.secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
@@ -65,33 +63,6 @@ class RedactSecrets(logging.Filter):
             record.msg = f"{message}\n{record.exc_text}"
             record.exc_text = None
         return True
-
-
-def secrets_in(settings: Any) -> list[str]:
-    """Every secret value in the settings: fields named like keys/tokens, URL passwords."""
-    from urllib.parse import urlsplit
-
-    from pydantic import BaseModel
-
-    from omc.settings import SECRET_FIELD_MARKERS
-
-    found: list[str] = []
-
-    def walk(model: BaseModel) -> None:
-        for name in type(model).model_fields:
-            value = getattr(model, name)
-            if isinstance(value, BaseModel):
-                walk(value)
-            elif isinstance(value, str) and value:
-                if name.endswith("_url"):
-                    password = urlsplit(value).password
-                    if password:
-                        found.append(password)
-                elif any(marker in name for marker in SECRET_FIELD_MARKERS):
-                    found.append(value)
-
-    walk(settings)
-    return found
 
 
 def _handler(

@@ -94,8 +94,20 @@ def run_source(engine: Engine, ctx: CollectContext, source: Source) -> RunResult
             result.error = f"internal error ({type(error).__name__}): {error}"
             log.exception("source %s failed unexpectedly", source.name)
     result.finished_at = ctx.clock()
+    _redact_secrets(result, ctx)
     record_run(engine, result)
     return result
+
+
+def _redact_secrets(result: RunResult, ctx: CollectContext) -> None:
+    """Mask any configured secret a library echoed into an error (it is shown by status)."""
+    from omc.redaction import redact, secrets_in
+
+    secrets = secrets_in(ctx.settings)
+    if result.error:
+        result.error = redact(result.error, secrets)
+    if isinstance(result.detail.get("warning"), str):
+        result.detail["warning"] = redact(result.detail["warning"], secrets)
 
 
 def record_run(engine: Engine, result: RunResult) -> None:

@@ -131,3 +131,14 @@ def test_overview_shows_last_run_and_last_success(engine, make_ctx, clock, sourc
     assert row["last_status"] == "failed"
     assert row["last_success"] == first.isoformat()
     assert row["configured"] is True
+
+
+def test_a_secret_echoed_into_an_error_is_masked_in_collector_runs(engine, make_ctx, source):
+    canary = "cg-canary-key-8f3b2a91"
+    MetricSource.payload = RuntimeError(f"GET /coins?x_cg_demo_api_key={canary} refused")
+    (result,) = run_cycle(engine, make_ctx(coingecko_api_key=canary), [source])
+    assert result.error == "internal error (RuntimeError): GET /coins?x_cg_demo_api_key=*** refused"
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(CollectorRun.__table__.c.error)).scalars().all()
+    assert stored == [result.error]
+    assert all(canary not in text for text in stored)
