@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from omc.settings import SectionModel
+from omc.settings.sections import SectionModel
 
 
 def _split(value: Any) -> Any:
