@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from typer.main import get_command
@@ -199,11 +200,9 @@ def test_unknown_provider_and_missing_extra_are_one_line_errors(cli, db_env):
     )
 
 
-def test_missing_extra_gives_the_exact_pip_line(cli, db_env):
-    import importlib.util
-
-    if importlib.util.find_spec("langchain_anthropic") is not None:
-        pytest.skip("langchain-anthropic is installed here")
+def test_missing_extra_gives_the_exact_pip_line(cli, db_env, monkeypatch):
+    # A None entry in sys.modules is how Python itself marks a package as not importable.
+    monkeypatch.setitem(sys.modules, "langchain_anthropic", None)
     result = cli(
         "llm", "add", "--provider", "anthropic", "--model", "claude-sonnet-4-5",
         "--api-key-env", "K", env={"K": CANARY},
@@ -213,6 +212,59 @@ def test_missing_extra_gives_the_exact_pip_line(cli, db_env):
         "omc: error: the anthropic provider needs the langchain-anthropic package; "
         "install it with: pip install 'omc[anthropic]'\n",
     )
+
+
+def anthropic_message(model: str = "claude-test-model", prompt: int = 11, output: int = 1) -> dict:
+    """A Messages API response (docs.anthropic.com, "Messages": POST /v1/messages)."""
+    return {
+        "id": "msg_test",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": "ok"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": prompt, "output_tokens": output},
+    }
+
+
+def test_add_validates_an_anthropic_key_against_the_messages_api(cli, db_env, httpserver):
+    httpserver.expect_request("/v1/messages", method="POST").respond_with_json(anthropic_message())
+    result = cli(
+        "llm", "add", "--provider", "anthropic", "--model", "claude-test-model",
+        "--base-url", httpserver.url_for("/"), "--api-key-stdin", input=CANARY + "\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    request, _ = httpserver.log[0]
+    # Older Anthropic SDKs send the key as x-api-key, current ones as a bearer token.
+    sent = {request.headers.get("x-api-key"), request.headers.get("Authorization")}
+    assert sent & {CANARY, f"Bearer {CANARY}"}
+    assert json.loads(request.data)["model"] == "claude-test-model"
+    (row,) = listed(cli)
+    assert (row["provider"], row["model"], row["key"]) == (
+        "anthropic",
+        "claude-test-model",
+        "sk-C…2f3c4d",
+    )
+
+
+def test_anthropic_invalid_key_maps_to_the_plain_message(cli, db_env, httpserver):
+    httpserver.expect_request("/v1/messages", method="POST").respond_with_json(
+        {
+            "type": "error",
+            "error": {"type": "authentication_error", "message": "invalid x-api-key"},
+        },
+        status=401,
+    )
+    result = cli(
+        "llm", "add", "--provider", "anthropic", "--model", "claude-test-model",
+        "--base-url", httpserver.url_for("/"), "--api-key-stdin", input=CANARY + "\n",
+    )  # fmt: skip
+    assert (result.exit_code, result.stderr) == (
+        64,
+        "omc: error: anthropic rejected the API key (invalid key)\n",
+    )
+    assert listed(cli) == []
 
 
 def test_no_command_accepts_a_key_as_an_option_value():
