@@ -125,6 +125,17 @@ def get_available_coins(session: Any, *, as_of: Any = None) -> list[str]:
     return [row[0] for row in _execute(session, query)]
 
 
+def _in_span(query: sa.Select, column: sa.ColumnElement, low: Any, high: Any) -> sa.Select:
+    """Rows whose ``column`` lies in ``[low, high]`` (``low`` None: no lower bound)."""
+    query = query.where(column <= high)
+    return query if low is None else query.where(column >= low)
+
+
+def _known_by(query: sa.Select, table: sa.Table, cutoff: Any) -> sa.Select:
+    """Point in time: only rows omc had collected by ``cutoff`` (None: every row)."""
+    return query if cutoff is None else query.where(table.c.collected_at <= cutoff)
+
+
 def fetch_on_chain_metrics(
     session: Any,
     asset: str,
@@ -141,13 +152,10 @@ def fetch_on_chain_metrics(
         low, high, cutoff = _range(start_date, end_date, as_of)
     except BadValue:
         return []
-    query = sa.select(table).where(table.c.asset == symbol, table.c.timestamp <= high)
-    if low is not None:
-        query = query.where(table.c.timestamp >= low)
+    query = _in_span(sa.select(table).where(table.c.asset == symbol), table.c.timestamp, low, high)
+    query = _known_by(query, table, cutoff)
     if metric_names:
         query = query.where(table.c.metric_name.in_([str(name) for name in metric_names]))
-    if cutoff is not None:
-        query = query.where(table.c.collected_at <= cutoff)
     return [
         {
             "asset": row.asset,
@@ -171,11 +179,8 @@ def fetch_smart_money_flows(
         low, high, cutoff = _range(start_date, end_date, as_of)
     except BadValue:
         return []
-    query = sa.select(table).where(table.c.token == symbol, table.c.collected_at <= high)
-    if low is not None:
-        query = query.where(table.c.collected_at >= low)
-    if cutoff is not None:
-        query = query.where(table.c.collected_at <= cutoff)
+    query = sa.select(table).where(table.c.token == symbol)
+    query = _known_by(_in_span(query, table.c.collected_at, low, high), table, cutoff)
     return [
         {
             "token": row.token,
@@ -213,14 +218,10 @@ def fetch_sentiment_data(
     except BadValue:
         return empty
     news, social = NewsSentiment.__table__, SocialSentiment.__table__
-    news_query = sa.select(news).where(news.c.published_at <= high)
-    social_query = sa.select(social).where(social.c.posted_at <= high)
-    if low is not None:
-        news_query = news_query.where(news.c.published_at >= low)
-        social_query = social_query.where(social.c.posted_at >= low)
-    if cutoff is not None:
-        news_query = news_query.where(news.c.collected_at <= cutoff)
-        social_query = social_query.where(social.c.collected_at <= cutoff)
+    news_query = _in_span(sa.select(news), news.c.published_at, low, high)
+    news_query = _known_by(news_query, news, cutoff)
+    social_query = _in_span(sa.select(social), social.c.posted_at, low, high)
+    social_query = _known_by(social_query, social, cutoff)
     if platform:
         social_query = social_query.where(sa.func.lower(social.c.platform) == platform.lower())
     for row in _execute(session, news_query.order_by(news.c.published_at)):
@@ -272,15 +273,12 @@ def fetch_catalyst_events(
         wanted = _symbols(currencies)
     except BadValue:
         return []
-    query = sa.select(table).where(table.c.published_at <= high)
-    if low is not None:
-        query = query.where(table.c.published_at >= low)
+    query = _in_span(sa.select(table), table.c.published_at, low, high)
+    query = _known_by(query, table, cutoff)
     if event_types:
         query = query.where(
             sa.func.lower(table.c.event_type).in_([str(t).lower() for t in event_types])
         )
-    if cutoff is not None:
-        query = query.where(table.c.collected_at <= cutoff)
     return [
         {
             "event_type": row.event_type,
@@ -331,8 +329,7 @@ def fetch_order_history(
         query = query.where(table.c.coin_type == coin)
     if status:
         query = query.where(sa.func.lower(table.c.status) == str(status).lower())
-    if cutoff is not None:
-        query = query.where(table.c.collected_at <= cutoff)
+    query = _known_by(query, table, cutoff)
     return [
         {
             "id": str(row.id),
@@ -366,11 +363,9 @@ def fetch_user_positions(
         coin = _symbol(coin_type) if coin_type is not None else None
     except BadValue:
         return []
-    query = sa.select(table).where(table.c.user_id == user)
+    query = _known_by(sa.select(table).where(table.c.user_id == user), table, cutoff)
     if coin is not None:
         query = query.where(table.c.coin_type == coin)
-    if cutoff is not None:
-        query = query.where(table.c.collected_at <= cutoff)
     return [
         {
             "coin_type": row.coin_type,
