@@ -161,7 +161,8 @@ class Daemon:
 
         if not self.collects:
             return {}
-        self.plans = plan_jobs(runtime.settings)
+        stored = self._context.stored_secret_names() if self._context is not None else set()
+        self.plans = plan_jobs(runtime.settings, stored)
         changes = reconcile(scheduler, self.plans, self._make_job(runtime, metrics))
         for plan in self.plans:
             job = self.jobs.get(plan.source.name)
