@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from omc.redaction import MASK, redact, secrets_in  # noqa: F401  (secrets_in re-exported)
+from omc.redaction import MASK, redact, remembered, secrets_in  # noqa: F401  (re-exported)
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -38,7 +38,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces every known secret value in a record's final text with ``***``."""
+    """Replaces every known secret value in a record's final text with ``***``: the ones it
+    was given (from the settings) and the ones decrypted from the vault since (remembered)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -48,17 +49,15 @@ class RedactSecrets(logging.Filter):
     def update(self, secrets: Iterable[str]) -> None:
         self.secrets = list(secrets)
 
-    def _clean(self, text: str) -> str:
-        return redact(text, self.secrets)
-
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
+        secrets = [*self.secrets, *remembered()]
+        if not secrets:
             return True
-        message = self._clean(record.getMessage())
+        message = redact(record.getMessage(), secrets)
         record.msg, record.args = message, None
         if record.exc_info:
             formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = self._clean(formatted)
+            record.exc_text = redact(formatted, secrets)
             record.exc_info = None
             record.msg = f"{message}\n{record.exc_text}"
             record.exc_text = None

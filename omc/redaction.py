@@ -2,15 +2,35 @@
 
 Display masking of a known secret (``AIza…440000``) is :func:`omc.settings.mask_secret`; this
 module is for text that *might* contain a secret, such as an exception message from a library.
+
+Secrets decrypted from the vault are not in the settings, so whoever decrypts one for use
+calls :func:`remember`; omc's log filter masks remembered values too, for the process lifetime.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 MASK = "***"
 MINIMUM_SECRET_LENGTH = 6  # shorter values would mask ordinary words; omc's secrets are long
+
+_remembered: set[str] = set()
+_remembered_lock = threading.Lock()
+
+
+def remember(secret: str) -> None:
+    """Mask ``secret`` in every log line this process writes from now on."""
+    if secret and len(secret) >= MINIMUM_SECRET_LENGTH:
+        with _remembered_lock:
+            _remembered.add(secret)
+
+
+def remembered() -> list[str]:
+    """The secrets decrypted for use in this process (see :func:`remember`)."""
+    with _remembered_lock:
+        return list(_remembered)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import omc
 from omc.errors import OmcError
 from omc.runtime import Runtime
-from omc.settings import mask_url
+from omc.settings import mask_url, secret_file_warnings
 
 NOT_YET = "not available yet"
 
@@ -98,6 +98,7 @@ def gather_status(runtime: Runtime) -> dict[str, Any]:
         "ledgers": {"state": NOT_YET},
         "lab": {"state": NOT_YET},
         "floor": {"state": NOT_YET},
+        "warnings": secret_file_warnings(runtime.loaded),
         "healthy": bool(
             database["reachable"] and database["at_head"] and redis["reachable"] is not False
         ),

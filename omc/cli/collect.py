@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from omc.cli import collect_keys
 from omc.cli.context import runtime
 from omc.cli.output import JSON_HELP, print_json, stdout
 from omc.errors import EX_UNAVAILABLE
@@ -15,6 +16,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(collect_keys.app, name="keys")
 
 STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "red", "skipped": "dim"}
 
@@ -106,12 +109,16 @@ def sources(
     """
     from rich.table import Table
 
+    from omc.ledgers.credentials.store import VaultSecrets
     from omc.ledgers.registry import all_sources
     from omc.ledgers.runner import source_overview
     from omc.ledgers.source import CollectContext
 
     rt = runtime(ctx)
-    rows = source_overview(rt.engine(), CollectContext(settings=rt.settings), all_sources())
+    context = CollectContext(
+        settings=rt.settings, vault_secrets=VaultSecrets(rt.engine(), rt.vault)
+    )
+    rows = source_overview(rt.engine(), context, all_sources())
     if json_output:
         print_json(rows)
         return

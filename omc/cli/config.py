@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from omc.cli.output import JSON_HELP, print_json, stdout
+from omc.cli.output import JSON_HELP, print_json, stderr, stdout
 
 app = typer.Typer(
     help="Show the effective settings and the config file locations.", no_args_is_help=True
@@ -18,6 +18,8 @@ app = typer.Typer(
 def show(json_output: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Print every effective setting, secrets masked, with the source of its value.
 
+    A secret found in a config file is warned about on standard error: move it to the vault.
+
     Examples:
 
         omc config show
@@ -26,9 +28,12 @@ def show(json_output: bool = typer.Option(False, "--json", help=JSON_HELP)) -> N
     """
     from rich.table import Table
 
-    from omc.settings import describe_settings, load_settings
+    from omc.settings import describe_settings, load_settings, secret_file_warnings
 
-    rows = describe_settings(load_settings())
+    loaded = load_settings()
+    rows = describe_settings(loaded)
+    for warning in secret_file_warnings(loaded):
+        stderr().print(warning, markup=False, style="yellow")
     if json_output:
         print_json(rows)
         return

@@ -17,11 +17,19 @@ ENV_HELP = "Read the API key from the environment variable VAR (give its name, n
 
 
 def read_secret(
-    label: str, *, from_stdin: bool, env_var: str | None, required: bool = True
+    label: str,
+    *,
+    from_stdin: bool,
+    env_var: str | None,
+    required: bool = True,
+    options: tuple[str, str] = ("--api-key-stdin", "--api-key-env"),
 ) -> str | None:
-    """The secret from exactly one source; prompts (hidden) when no source was named."""
+    """The secret from exactly one source; prompts (hidden) when no source was named.
+
+    ``options`` names the command's stdin and environment options for the error message.
+    """
     if from_stdin and env_var:
-        raise UsageProblem("give --api-key-stdin or --api-key-env, not both")
+        raise UsageProblem(f"give {options[0]} or {options[1]}, not both")
     if env_var:
         value = os.environ.get(env_var, "").strip()
         if not value and required:

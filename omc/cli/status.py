@@ -40,6 +40,8 @@ def render(report: dict[str, Any]) -> None:
     for problem in (database["error"], redis["error"]):
         if problem:
             console.print(f"[yellow]! {problem}[/]")
+    for warning in report.get("warnings", []):
+        console.print(f"! {warning}", style="yellow", markup=False)
 
 
 def status(

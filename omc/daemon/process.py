@@ -52,6 +52,7 @@ class Daemon:
         self._reload = threading.Event()
         self._lock: CollectorLock | None = None
         self._context: Any = None
+        self._stored_keys: set[str] = set()
 
     @property
     def collects(self) -> bool:
@@ -161,7 +162,7 @@ class Daemon:
 
         if not self.collects:
             return {}
-        self.plans = plan_jobs(runtime.settings)
+        self.plans = plan_jobs(runtime.settings, self._stored_key_names())
         changes = reconcile(scheduler, self.plans, self._make_job(runtime, metrics))
         for plan in self.plans:
             job = self.jobs.get(plan.source.name)
@@ -169,6 +170,19 @@ class Daemon:
                 job.interval_seconds = plan.interval_seconds
                 job.backoff_max_seconds = runtime.settings.collect.backoff_max_seconds
         return changes
+
+    def _stored_key_names(self) -> set[str]:
+        """Names of the collector keys in the vault (no decryption); on a database hiccup,
+        the names read last time, so a reload never unschedules a source by accident."""
+        if self._context is None:
+            return self._stored_keys
+        try:
+            self._stored_keys = self._context.stored_secret_names()
+        except Exception as error:
+            log.warning(
+                "collector keys not listed (%s): using the last known", type(error).__name__
+            )
+        return self._stored_keys
 
     def summary(self) -> str:
         if not self.collects:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +51,9 @@ def interval_of(source: Source, settings: Settings) -> float:
     return float(override) if override else source.interval_for(settings).total_seconds()
 
 
-def plan_jobs(settings: Settings) -> list[JobPlan]:
-    """Every registered source with its interval and whether it runs, from the settings."""
+def plan_jobs(settings: Settings, stored: Collection[str] = ()) -> list[JobPlan]:
+    """Every registered source with its interval and whether it runs, from the settings and
+    the names of the collector keys ``stored`` in the vault."""
     from omc.ledgers.registry import all_sources
 
     load_source_modules(settings.collect.source_modules)
@@ -64,7 +65,7 @@ def plan_jobs(settings: Settings) -> list[JobPlan]:
     plans = []
     for source in sources:
         interval = interval_of(source, settings)
-        missing = source.missing_settings(settings)
+        missing = source.missing_settings(settings, stored)
         if source.name in settings.collect.disabled:
             plans.append(JobPlan(source, interval, False, "disabled in collect.disabled"))
         elif missing:

@@ -4,6 +4,7 @@ Importing this package registers every ledger table on the shared metadata (for 
 """
 
 from omc.ledgers.catalyst.models import CatalystEvent, ListedCoin
+from omc.ledgers.credentials.models import SourceCredential
 from omc.ledgers.exchange.models import Order, Position, PriceBar, Trade
 from omc.ledgers.glass.models import OnChainMetric, ProtocolFundamental, SmartMoneyFlow
 from omc.ledgers.human.models import NewsSentiment, SocialSentiment
@@ -21,5 +22,6 @@ __all__ = [
     "ProtocolFundamental",
     "SmartMoneyFlow",
     "SocialSentiment",
+    "SourceCredential",
     "Trade",
 ]

@@ -59,10 +59,11 @@ def _describe_validation(source: Source, error: pydantic.ValidationError) -> Mal
 
 def run_source(engine: Engine, ctx: CollectContext, source: Source) -> RunResult:
     """Run one source once and record the run; never raises for a source's failure."""
+    ctx = ctx.for_run(f"collect {source.name}")
     result = RunResult(
         source=source.name, ledger=source.ledger, status="ok", started_at=ctx.clock()
     )
-    missing = source.missing_settings(ctx.settings)
+    missing = ctx.missing_settings(source)
     if missing:
         result.status = "skipped"
         result.error = "not configured: set " + ", ".join(missing)
@@ -84,30 +85,28 @@ def run_source(engine: Engine, ctx: CollectContext, source: Source) -> RunResult
             try:
                 source.after_store(ctx, normalised)
             except OmcError as error:  # the rows are safe; a cache outage is only a warning
-                log.warning("%s: after-store step failed: %s", source.name, error)
-                result.detail["warning"] = str(error)
+                result.detail["warning"] = _clean(ctx, str(error))
+                log.warning(
+                    "%s: after-store step failed: %s", source.name, result.detail["warning"]
+                )
         except OmcError as error:
-            result.status, result.error = "failed", error.message
-            log.warning("source %s failed: %s", source.name, error.message)
+            result.status, result.error = "failed", _clean(ctx, error.message)
+            log.warning("source %s failed: %s", source.name, result.error)
         except Exception as error:
             result.status = "failed"
-            result.error = f"internal error ({type(error).__name__}): {error}"
+            result.error = _clean(ctx, f"internal error ({type(error).__name__}): {error}")
             log.exception("source %s failed unexpectedly", source.name)
     result.finished_at = ctx.clock()
-    _redact_secrets(result, ctx)
     record_run(engine, result)
     return result
 
 
-def _redact_secrets(result: RunResult, ctx: CollectContext) -> None:
-    """Mask any configured secret a library echoed into an error (it is shown by status)."""
-    from omc.redaction import redact, secrets_in
+def _clean(ctx: CollectContext, text: str) -> str:
+    """``text`` with every secret the run could have seen masked: a library may echo a key into
+    an error, which ``omc collect status`` shows and the log keeps."""
+    from omc.redaction import redact
 
-    secrets = secrets_in(ctx.settings)
-    if result.error:
-        result.error = redact(result.error, secrets)
-    if isinstance(result.detail.get("warning"), str):
-        result.detail["warning"] = redact(result.detail["warning"], secrets)
+    return redact(text, ctx.known_secrets())
 
 
 def record_run(engine: Engine, result: RunResult) -> None:
@@ -171,7 +170,7 @@ def source_overview(engine: Engine, ctx: CollectContext, sources: Sequence[Sourc
         }
     rows = []
     for source in sources:
-        missing = source.missing_settings(ctx.settings)
+        missing = ctx.missing_settings(source)
         rows.append(
             {
                 "name": source.name,

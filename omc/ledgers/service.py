@@ -11,7 +11,13 @@ if TYPE_CHECKING:
 
 
 def collect_context(runtime: Runtime) -> CollectContext:
-    """A context with the real clock and sleep, and the configured hot cache."""
+    """A context with the real clock and sleep, the configured hot cache and the vault's
+    collector keys."""
     from omc.cache import open_cache
+    from omc.ledgers.credentials.store import VaultSecrets
 
-    return CollectContext(settings=runtime.settings, cache=open_cache(runtime.settings.redis_url))
+    return CollectContext(
+        settings=runtime.settings,
+        cache=open_cache(runtime.settings.redis_url),
+        vault_secrets=VaultSecrets(runtime.engine(), runtime.vault),
+    )

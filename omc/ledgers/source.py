@@ -9,12 +9,13 @@ and list the module in ``omc.ledgers.registry.SOURCE_MODULES``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,11 +29,35 @@ from omc.settings import Settings
 LEDGERS = ("glass", "human", "catalyst", "exchange")
 
 
+def setting_value(settings: Settings, dotted: str) -> Any:
+    """The value of a dotted setting (``glass.nansen_api_key``), None if there is none."""
+    value: Any = settings
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _is_empty(value: Any) -> bool:
+    return value in (None, "", [], ())
+
+
+class SecretStore(Protocol):
+    """Collector secrets held outside the settings (the vault): names without decrypting, and
+    one value decrypted (and audited) for a purpose."""
+
+    def names(self) -> set[str]: ...
+
+    def reveal(self, name: str, *, purpose: str) -> str | None: ...
+
+
 @dataclass
 class CollectContext:
-    """What a source may use: settings, the clock, the hot cache and an HTTP client factory.
+    """What a source may use: settings, secrets, the clock, the hot cache and an HTTP client
+    factory.
 
     Tests pass a fixed ``clock`` and a no-op ``sleep``; the daemon passes the real ones.
+    Secrets come from :meth:`secret`; the runner gives each run its own copy
+    (:meth:`for_run`), so a vault secret is decrypted at most once per run and not kept after.
     """
 
     settings: Settings
@@ -40,6 +65,48 @@ class CollectContext:
     sleep: Callable[[float], None] = time.sleep
     cache: Cache | None = None
     retry: RetryPolicy | None = None
+    vault_secrets: SecretStore | None = None
+    purpose: str = "collect"
+    _resolved: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
+
+    def for_run(self, purpose: str) -> CollectContext:
+        """A copy for one run: same resources, no secret resolved yet."""
+        return dataclasses.replace(self, purpose=purpose)
+
+    def secret(self, name: str) -> str | None:
+        """The secret setting ``name``: an explicitly set setting (environment, flag, or a
+        config file, which ``omc config show`` warns about) wins, else the vault, else None."""
+        value = setting_value(self.settings, name)
+        if not _is_empty(value):
+            return str(value)
+        if self.vault_secrets is None:
+            return None
+        if name not in self._resolved:
+            revealed = self.vault_secrets.reveal(name, purpose=self.purpose)
+            self._resolved[name] = revealed or None
+            if revealed:
+                from omc.redaction import remember
+
+                remember(revealed)  # so every omc log handler masks it from now on
+        return self._resolved[name]
+
+    def stored_secret_names(self) -> set[str]:
+        """The names of the secrets the vault holds (nothing is decrypted)."""
+        return self.vault_secrets.names() if self.vault_secrets is not None else set()
+
+    def missing_settings(self, source: Source) -> list[str]:
+        """The source's required settings that neither the settings nor the vault hold."""
+        missing = source.missing_settings(self.settings)
+        if missing:
+            stored = self.stored_secret_names()
+            missing = [name for name in missing if name not in stored]
+        return missing
+
+    def known_secrets(self) -> list[str]:
+        """Every secret value this run may have seen: the settings' and the vault's it used."""
+        from omc.redaction import secrets_in
+
+        return [*secrets_in(self.settings), *(v for v in self._resolved.values() if v)]
 
     def http(
         self,
@@ -93,18 +160,19 @@ class Source(ABC):
     interval: ClassVar[dt.timedelta]
     description: ClassVar[str] = ""
     # Dotted setting names that must be set (e.g. "human.cryptopanic_token"); if one is empty
-    # the source is reported as not configured and skipped.
+    # (and, for a secret, not in the vault) the source is reported as not configured.
     required_settings: ClassVar[tuple[str, ...]] = ()
+    # The secret settings the source reads through ``ctx.secret``; only these (and the
+    # backfill's) may be stored with ``omc collect keys set``.
+    secret_settings: ClassVar[tuple[str, ...]] = ()
 
-    def missing_settings(self, settings: Settings) -> list[str]:
-        missing = []
-        for dotted in self.required_settings:
-            value: Any = settings
-            for part in dotted.split("."):
-                value = getattr(value, part, None)
-            if value in (None, "", [], ()):
-                missing.append(dotted)
-        return missing
+    def missing_settings(self, settings: Settings, stored: Collection[str] = ()) -> list[str]:
+        """Required settings that are empty; names in ``stored`` (the vault's) count as set."""
+        return [
+            dotted
+            for dotted in self.required_settings
+            if _is_empty(setting_value(settings, dotted)) and dotted not in stored
+        ]
 
     def interval_for(self, settings: Settings) -> dt.timedelta:
         """The polling interval; a source may read it from settings."""

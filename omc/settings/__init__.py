@@ -15,7 +15,13 @@ The package: ``sections``/``ledgers`` (one section per domain), ``model`` (:clas
 
 from __future__ import annotations
 
-from omc.settings.display import describe_settings, mask_secret, mask_url
+from omc.settings.display import (
+    describe_settings,
+    is_secret_name,
+    mask_secret,
+    mask_url,
+    secret_file_warnings,
+)
 from omc.settings.loading import ConfigFiles, LoadedSettings, load_settings, read_config_file
 from omc.settings.model import (
     DEFAULT_SYSTEM_CONFIG,
@@ -50,10 +56,12 @@ __all__ = [
     "SectionModel",
     "Settings",
     "describe_settings",
+    "is_secret_name",
     "load_settings",
     "mask_secret",
     "mask_url",
     "read_config_file",
+    "secret_file_warnings",
     "xdg_config_home",
     "xdg_data_home",
 ]

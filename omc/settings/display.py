@@ -33,12 +33,31 @@ def mask_secret(value: str) -> str:
     return f"{value[:4]}…{value[-6:]}"
 
 
+def is_secret_name(name: str) -> bool:
+    """Whether the setting ``name`` holds a secret (its last part says key, token, …)."""
+    last = name.rsplit(".", 1)[-1]
+    return not last.endswith("_url") and any(marker in last for marker in SECRET_FIELD_MARKERS)
+
+
+def secret_file_warnings(loaded: LoadedSettings) -> list[str]:
+    """One line per secret setting whose value comes from a config file (plaintext on disk)."""
+    if loaded.files is None:
+        return []
+    files = {str(loaded.files.system), str(loaded.files.user)}
+    return [
+        f"warning: {name} is set in config file {origin}, which must not hold secrets: store "
+        f"it with `omc collect keys set {name}` and delete it from the file"
+        for name, origin in sorted(loaded.origins.items())
+        if origin in files and is_secret_name(name)
+    ]
+
+
 def _display_value(name: str, value: Any) -> Any:
     if value is None:
         return None
     if name.endswith("_url"):
         return mask_url(str(value))
-    if any(marker in name.rsplit(".", 1)[-1] for marker in SECRET_FIELD_MARKERS):
+    if is_secret_name(name):
         return mask_secret(str(value))
     if isinstance(value, Path):
         return str(value)

@@ -30,4 +30,5 @@ class SecretColumn:
 SECRET_COLUMNS: tuple[SecretColumn, ...] = (
     SecretColumn("user_llm_credentials", "encrypted_api_key", "encryption_key_id"),
     SecretColumn("coinspot_credentials", "encrypted_secret", "encryption_key_id"),
+    SecretColumn("source_credentials", "encrypted_value", "encryption_key_id", id="name"),
 )

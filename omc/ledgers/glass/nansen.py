@@ -74,13 +74,15 @@ class NansenSmartMoney(Source):
     interval = dt.timedelta(hours=1)
     description = "Nansen smart-money net flow per token (API key)"
     required_settings = ("glass.nansen_api_key",)
+    secret_settings = ("glass.nansen_api_key",)
 
     def interval_for(self, settings: Settings) -> dt.timedelta:
         return dt.timedelta(seconds=settings.glass.nansen_seconds)
 
     def fetch(self, ctx: CollectContext) -> list[Any]:
         glass = ctx.settings.glass
-        headers = {"apikey": glass.nansen_api_key or "", "Content-Type": "application/json"}
+        api_key = ctx.secret("glass.nansen_api_key") or ""
+        headers = {"apikey": api_key, "Content-Type": "application/json"}
         pages = []
         with ctx.http(SOURCE_NAME, glass.nansen_url, headers=headers) as client:
             for number in range(1, max(glass.nansen_max_pages, 1) + 1):

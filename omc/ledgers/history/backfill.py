@@ -30,6 +30,8 @@ COINGECKO_IDS = {
     "AVAX": "avalanche-2", "TRX": "tron", "USDT": "tether", "BNB": "binancecoin",
 }  # fmt: skip
 BINANCE_PAGE = 1000
+# The backfill is not a scheduled source, so it declares its secret here for `omc collect keys`.
+SECRET_SETTINGS = ("market.coingecko_api_key",)
 
 
 @dataclass
@@ -85,7 +87,8 @@ def backfill_coingecko(
     if identifier is None:
         raise UsageProblem(f"no CoinGecko id known for {coin}: pass --coingecko-id (e.g. bitcoin)")
     market = ctx.settings.market
-    headers = {"x-cg-demo-api-key": market.coingecko_api_key} if market.coingecko_api_key else {}
+    api_key = ctx.for_run("backfill coingecko").secret("market.coingecko_api_key")
+    headers = {"x-cg-demo-api-key": api_key} if api_key else {}
     with ctx.http("coingecko", market.coingecko_url, requests_per_minute=30, headers=headers) as h:
         raw = h.get_json(
             f"/coins/{identifier}/market_chart", {"vs_currency": quote.lower(), "days": days}

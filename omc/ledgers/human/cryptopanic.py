@@ -83,13 +83,15 @@ class CryptoPanic(Source):
     interval = dt.timedelta(minutes=5)
     description = "CryptoPanic news posts with readers' votes (token)"
     required_settings = ("human.cryptopanic_token",)
+    secret_settings = ("human.cryptopanic_token",)
 
     def interval_for(self, settings: Settings) -> dt.timedelta:
         return dt.timedelta(seconds=settings.human.cryptopanic_seconds)
 
     def fetch(self, ctx: CollectContext) -> Any:
         human = ctx.settings.human
-        params = {"auth_token": human.cryptopanic_token or "", "public": "true", "kind": "news"}
+        token = ctx.secret("human.cryptopanic_token") or ""
+        params = {"auth_token": token, "public": "true", "kind": "news"}
         with ctx.http(SOURCE_NAME, human.cryptopanic_url) as client:
             return client.get_json(human.cryptopanic_path, params)
 

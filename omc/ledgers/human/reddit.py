@@ -72,7 +72,14 @@ def user_agent(settings: Settings) -> str:
     return f"linux:omc:{omc.__version__} (by /u/{settings.human.reddit_username})"
 
 
-def app_token(ctx: CollectContext) -> str:
+def client_credentials(ctx: CollectContext) -> tuple[str, str] | None:
+    """The app's client id and secret (settings or vault), or None to read the public API."""
+    client_id = ctx.secret("human.reddit_client_id")
+    client_secret = ctx.secret("human.reddit_client_secret")
+    return (client_id, client_secret) if client_id and client_secret else None
+
+
+def app_token(ctx: CollectContext, credentials: tuple[str, str]) -> str:
     """An app-only bearer token (never logged, never put in a message)."""
     human = ctx.settings.human
     headers = {"User-Agent": user_agent(ctx.settings)}
@@ -80,7 +87,7 @@ def app_token(ctx: CollectContext) -> str:
         answer = client.post_json(
             "/api/v1/access_token",
             data={"grant_type": "client_credentials"},
-            auth=(human.reddit_client_id or "", human.reddit_client_secret or ""),
+            auth=credentials,
         )
     token = answer.get("access_token") if isinstance(answer, dict) else None
     if not isinstance(token, str) or not token:
@@ -94,6 +101,7 @@ class RedditPosts(Source):
     ledger = "human"
     interval = dt.timedelta(minutes=10)
     description = "Reddit new posts of the configured subreddits (OAuth if set, else public)"
+    secret_settings = ("human.reddit_client_id", "human.reddit_client_secret")
 
     def interval_for(self, settings: Settings) -> dt.timedelta:
         return dt.timedelta(seconds=settings.human.reddit_seconds)
@@ -102,8 +110,9 @@ class RedditPosts(Source):
         human = ctx.settings.human
         headers = {"User-Agent": user_agent(ctx.settings)}
         params = {"limit": min(max(human.reddit_limit, 1), 100), "raw_json": 1}
-        if human.reddit_client_id and human.reddit_client_secret:
-            headers["Authorization"] = f"bearer {app_token(ctx)}"
+        credentials = client_credentials(ctx)
+        if credentials is not None:
+            headers["Authorization"] = f"bearer {app_token(ctx, credentials)}"
             base, suffix, rate, mode = human.reddit_oauth_url, "", OAUTH_PER_MINUTE, "oauth"
         else:
             base, suffix, rate, mode = human.reddit_url, ".json", PUBLIC_PER_MINUTE, "public"
