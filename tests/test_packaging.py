@@ -45,6 +45,12 @@ def test_wheel_contains_the_migration_history(wheel):
     assert len(versions) == len(repository_versions) > 0
 
 
+def test_wheel_contains_the_systemd_units(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    for unit in sorted((ROOT / "systemd").glob("*.service")):
+        assert f"omc/systemd/{unit.name}" in names
+
+
 def test_wheel_declares_the_omc_console_script(wheel):
     archive = zipfile.ZipFile(wheel)
     (entry_points,) = [name for name in archive.namelist() if name.endswith("entry_points.txt")]
