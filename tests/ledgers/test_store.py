@@ -116,3 +116,15 @@ def test_fetch_price_data_renders_timestamps_as_isoformat(session):
         "ask": None,
         "last": 1.0,
     }
+
+
+def test_the_natural_key_is_the_only_key_and_sqlite_clusters_on_it(engine):
+    inspector = sa.inspect(engine)
+    columns = [column["name"] for column in inspector.get_columns("price_data_5min")]
+    assert "id" not in columns
+    key = inspector.get_pk_constraint("price_data_5min")
+    assert key["constrained_columns"] == ["coin_type", "timestamp", "quote"]
+    assert inspector.get_unique_constraints("price_data_5min") == []
+    assert inspector.get_indexes("price_data_5min") == []
+    if engine.dialect.name == "sqlite":
+        assert inspector.get_table_options("price_data_5min").get("sqlite_with_rowid") is False
