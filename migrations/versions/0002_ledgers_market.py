@@ -111,9 +111,7 @@ def upgrade() -> None:
         sa.Column("collected_at", omc.db.UTCDateTime(), nullable=False),
         # The natural key is the primary key (no surrogate id, one index); on SQLite the table
         # is clustered on it.
-        sa.PrimaryKeyConstraint(
-            "coin_type", "timestamp", "quote", name=op.f("pk_price_data_5min")
-        ),
+        sa.PrimaryKeyConstraint("coin_type", "timestamp", "quote", name=op.f("pk_price_data_5min")),
         sqlite_with_rowid=False,
     )
     op.create_table(

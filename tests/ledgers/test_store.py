@@ -214,3 +214,42 @@ def test_the_numpy_copy_text_stores_what_the_repr_text_stores(engine, tmp_path, 
         return [{**row._asdict(), "coin_type": None} for row in rows]
 
     assert without_coin(fast) == without_coin(slow)
+
+
+def test_iso_stamps_match_isoformat():
+    from omc.ledgers.price_query import iso_stamps
+
+    stamps = [START, START + dt.timedelta(microseconds=120_000), START + dt.timedelta(hours=13)]
+    texts = [f"{stamp:%Y-%m-%d %H:%M:%S.%f}" for stamp in stamps]
+    assert iso_stamps(texts) == [stamp.isoformat() for stamp in stamps]
+    assert iso_stamps([text.replace(" ", "T") for text in texts]) == iso_stamps(texts)
+    assert iso_stamps([]) == []
+
+
+def test_fetch_price_data_narrows_by_quote_and_as_of(session):
+    for quote, offset in (("AUD", 0), ("USDT", 1)):
+        session.add_all(
+            PriceBar(
+                coin_type="ABC",
+                quote=quote,
+                timestamp=START + dt.timedelta(minutes=5 * i),
+                last=i + offset,
+                source="test",
+                collected_at=START + dt.timedelta(minutes=5 * i + 5),
+            )
+            for i in range(4)
+        )
+    session.flush()
+    both = tools.fetch_price_data(session, "Abc", START, START + dt.timedelta(hours=1))
+    assert [(row["quote"], row["last"]) for row in both[:2]] == [("AUD", 0.0), ("USDT", 1.0)]
+    usdt = tools.fetch_price_data(session, "abc", START, quote="usdt")
+    assert [row["last"] for row in usdt] == [1.0, 2.0, 3.0, 4.0]
+    known = tools.fetch_price_data(
+        session, "ABC", START, quote="AUD", as_of=START + dt.timedelta(minutes=10)
+    )
+    assert [row["timestamp"] for row in known] == [
+        START.isoformat(),
+        (START + dt.timedelta(minutes=5)).isoformat(),
+    ]
+    assert tools.fetch_price_data(session, "ABC", START + dt.timedelta(hours=1), START) == both
+    assert len(tools.fetch_price_data(session, "ABC", None)) == 8
