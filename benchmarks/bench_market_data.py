@@ -2,6 +2,8 @@
 
 Prints rows/s for ``import_file`` against raw ``sqlite3`` executemany and raw psycopg COPY (both
 reading the same file with the csv module into a plain table: the floor of what a driver does),
+and on PostgreSQL also against raw psycopg COPY of the same rows into a table of
+``price_data_5min``'s shape (its columns and primary key: the floor for that table),
 and p50/p95 of ``fetch_price_data`` for 24 h / 7 d / 30 d of one coin beside the raw driver
 fetching the same rows. Not a timed test: a script that prints figures.
 
@@ -85,6 +87,25 @@ def raw_copy(path: Path, schema_name: str) -> float:
     return len(rows) / (time.perf_counter() - started)
 
 
+def raw_copy_keyed(path: Path, schema_name: str) -> float:
+    """Raw psycopg COPY of the same rows into a table shaped like ``price_data_5min`` (its columns
+    and its primary key): the floor any importer can reach into that table."""
+    import psycopg
+
+    started = time.perf_counter()
+    rows = read_rows(path)
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test") as connection:
+        connection.execute(f'SET search_path TO "{schema_name}"')
+        connection.execute(
+            "CREATE TABLE raw_keyed (LIKE price_data_5min INCLUDING DEFAULTS INCLUDING INDEXES)"
+        )
+        names = "timestamp, coin_type, quote, last, open, high, low, volume, source, collected_at"
+        with connection.cursor().copy(f"COPY raw_keyed ({names}) FROM STDIN") as copy:
+            for t, o, h, l, c, v in rows:  # noqa: E741
+                copy.write_row((t, "BTC", "USDT", c, o, h, l, v, "import", t))
+    return len(rows) / (time.perf_counter() - started)
+
+
 def ours(engine, path: Path, rows: int) -> float:
     """Warm: this process has imported pandas already (see :func:`ours_cold`)."""
     import pandas  # noqa: F401
@@ -162,7 +183,23 @@ def bench_import(files: list[tuple[str, Path, int]], directory: Path, cold: bool
                 ours_pg = ours_cold(url, path) if kind == "cold" else ours(pg_engine, path, rows)
                 pg_engine.dispose()
                 raw = raw_copy(path, name)
-                _report(label, "PostgreSQL", kind, ours_pg, raw, "raw psycopg COPY")
+                _report(
+                    label,
+                    "PostgreSQL",
+                    kind,
+                    ours_pg,
+                    raw,
+                    "raw psycopg COPY (6 columns, no index)",
+                )
+                keyed = raw_copy_keyed(path, name)
+                _report(
+                    label,
+                    "PostgreSQL",
+                    kind,
+                    ours_pg,
+                    keyed,
+                    "raw psycopg COPY into the same table shape",
+                )
             finally:
                 drop_schema(name)
 
@@ -183,10 +220,11 @@ def percentile(samples: list[float], fraction: float) -> float:
 def bench_queries(engine, label: str, days: int, repeats: int) -> None:
     end = START + dt.timedelta(days=days)
     raw = engine.raw_connection()
+    held = engine.connect()  # as the raw driver's connection is: already open
     is_pg = engine.dialect.name == "postgresql"
     for window in (1, 7, 30):
         start = end - dt.timedelta(days=window)
-        ours_ms, raw_ms, count = [], [], 0
+        ours_ms, held_ms, raw_ms, count = [], [], [], 0
         if is_pg:
             sql = ("SELECT timestamp, quote, bid::float8, ask::float8, last::float8 FROM price_data_5min "
                    "WHERE coin_type = %s AND timestamp >= %s AND timestamp <= %s ORDER BY timestamp")  # fmt: skip
@@ -201,6 +239,9 @@ def bench_queries(engine, label: str, days: int, repeats: int) -> None:
                 count = len(fetch_price_data(connection, "C07", start, end))
             ours_ms.append((time.perf_counter() - began) * 1000)
             began = time.perf_counter()
+            fetch_price_data(held, "C07", start, end)
+            held_ms.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
             cursor = raw.cursor()
             cursor.execute(sql, args)
             raw_count = len(cursor.fetchall())
@@ -208,8 +249,10 @@ def bench_queries(engine, label: str, days: int, repeats: int) -> None:
             raw_ms.append((time.perf_counter() - began) * 1000)
         assert raw_count == count, (raw_count, count)
         print(f"fetch_price_data {label} {window:>2}d ({count} rows): ours p50 "
-              f"{statistics.median(ours_ms):.1f} ms p95 {percentile(ours_ms, 0.95):.1f} ms; raw driver "
+              f"{statistics.median(ours_ms):.1f} ms p95 {percentile(ours_ms, 0.95):.1f} ms (on an open "
+              f"connection p50 {statistics.median(held_ms):.1f} ms p95 {percentile(held_ms, 0.95):.1f} ms); raw driver "
               f"p50 {statistics.median(raw_ms):.1f} ms p95 {percentile(raw_ms, 0.95):.1f} ms")  # fmt: skip
+    held.close()
     raw.close()
 
 

@@ -97,7 +97,6 @@ def upgrade() -> None:
     )
     op.create_table(
         "price_data_5min",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("timestamp", omc.db.UTCDateTime(), nullable=False),
         sa.Column("coin_type", sa.String(length=20), nullable=False),
         sa.Column("quote", sa.String(length=10), nullable=False),
@@ -110,13 +109,10 @@ def upgrade() -> None:
         sa.Column("volume", omc.db.Money(precision=28, scale=10), nullable=True),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("collected_at", omc.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_price_data_5min")),
-        sa.UniqueConstraint(
-            "coin_type",
-            "timestamp",
-            "quote",
-            name=op.f("uq_price_data_5min_coin_type_timestamp_quote"),
-        ),
+        # The natural key is the primary key (no surrogate id, one index); on SQLite the table
+        # is clustered on it.
+        sa.PrimaryKeyConstraint("coin_type", "timestamp", "quote", name=op.f("pk_price_data_5min")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "protocol_fundamentals",

@@ -116,3 +116,140 @@ def test_fetch_price_data_renders_timestamps_as_isoformat(session):
         "ask": None,
         "last": 1.0,
     }
+
+
+def test_the_natural_key_is_the_only_key_and_sqlite_clusters_on_it(engine):
+    inspector = sa.inspect(engine)
+    columns = [column["name"] for column in inspector.get_columns("price_data_5min")]
+    assert "id" not in columns
+    key = inspector.get_pk_constraint("price_data_5min")
+    assert key["constrained_columns"] == ["coin_type", "timestamp", "quote"]
+    assert inspector.get_unique_constraints("price_data_5min") == []
+    assert inspector.get_indexes("price_data_5min") == []
+    if engine.dialect.name == "sqlite":
+        assert inspector.get_table_options("price_data_5min").get("sqlite_with_rowid") is False
+
+
+def test_fixed_point_copy_text_is_the_decimal_of_repr():
+    from decimal import Decimal
+
+    from omc.ledgers.history import copy_text
+
+    rng = np.random.default_rng(5)
+    columns = [
+        np.round(rng.uniform(0, 70_000, 20_000), 2),
+        np.round(rng.uniform(0, 3, 20_000), 8),
+        np.round(rng.uniform(0, 1e9, 20_000), 0),
+        np.array([0.0, 0.1, 0.2, 0.3, 1e-05, 123456.789, 2.5]),
+    ]
+    for values in columns:
+        numbers, places = copy_text.fixed_point(values)
+        texts = copy_text.decimal_text(numbers, places, copy_text.integer_width(numbers, places))
+        assert len({len(text) for text in texts.tolist()}) == 1  # one width: no per-row work
+        for text, value in zip(texts.tolist(), values.tolist(), strict=True):
+            assert Decimal(text.decode()) == Decimal(repr(value))
+    for awkward in ([1 / 3], [float("nan"), 1.0], [-1.0], [2.0**60 + 0.5], []):
+        assert copy_text.fixed_point(np.array(awkward, dtype="float64")) is None
+
+
+def test_prices_with_many_decimals_are_stored_as_their_repr(engine, tmp_path):
+    from decimal import Decimal
+
+    lines = ["open_time,open,high,low,close,volume"]
+    for i in range(3):
+        stamp = START + dt.timedelta(minutes=5 * i)
+        lines.append(
+            f"{stamp:%Y-%m-%d %H:%M:%S},{10 + 1 / 3 + i},{11 + 2 / 3 + i},{10 + 1 / 7},"
+            f"{10.5 + i},{i}"
+        )
+    path = tmp_path / "awkward.csv.gz"
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    import_file(engine, path, coin="ABC")
+    rows = stored(engine)
+    opens = [10 + 1 / 3 + i for i in range(3)]
+    if engine.dialect.name == "postgresql":  # NUMERIC(28, 10): repr rounded to 10 places
+        expected = [Decimal(repr(value)).quantize(Decimal("1e-10")) for value in opens]
+        assert [row.open for row in rows] == expected
+    else:  # SQLite keeps the float
+        assert [float(row.open) for row in rows] == opens
+    assert [float(row.last) for row in rows] == [10.5, 11.5, 12.5]
+    assert [row.timestamp for row in rows] == [
+        START + dt.timedelta(minutes=5 * i) for i in range(3)
+    ]
+
+
+def test_sub_second_stamps_keep_their_microseconds_in_bulk(engine):
+    stamps = [START + dt.timedelta(minutes=5 * i, microseconds=7 * i) for i in range(4)]
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(stamps, utc=True),
+            "open": 1.0,
+            "high": 2.0,
+            "low": 0.5,
+            "close": [1.25, 1.5, 1.75, 2.0],
+            "volume": 3.0,
+        }
+    )
+    counts = store.write_bars(engine, store.prepare(frame, "ABC", "AUD", "test", 300))
+    assert (counts.inserted, counts.updated) == (4, 0)
+    assert [row.timestamp for row in stored(engine)] == stamps
+
+
+def test_the_numpy_copy_text_stores_what_the_repr_text_stores(engine, tmp_path, monkeypatch):
+    from omc.ledgers.history import store_postgresql
+
+    path = write_file(tmp_path / "a.csv.gz", 0, 300, price=12345.67)
+    import_file(engine, path, coin="ABC")
+    monkeypatch.setattr(store_postgresql, "_fast_chunks", lambda batch: None)
+    import_file(engine, path, coin="XYZ")
+    with engine.connect() as connection:
+        query = sa.select(TABLE).order_by(TABLE.c.timestamp)
+        fast = connection.execute(query.where(TABLE.c.coin_type == "ABC")).all()
+        slow = connection.execute(query.where(TABLE.c.coin_type == "XYZ")).all()
+    assert len(fast) == 300
+
+    def without_coin(rows):
+        return [{**row._asdict(), "coin_type": None} for row in rows]
+
+    assert without_coin(fast) == without_coin(slow)
+
+
+def test_iso_stamps_match_isoformat():
+    from omc.ledgers.price_query import iso_stamps
+
+    stamps = [START, START + dt.timedelta(microseconds=120_000), START + dt.timedelta(hours=13)]
+    texts = [f"{stamp:%Y-%m-%d %H:%M:%S.%f}" for stamp in stamps]
+    assert iso_stamps(texts) == [stamp.isoformat() for stamp in stamps]
+    assert iso_stamps([text.replace(" ", "T") for text in texts]) == iso_stamps(texts)
+    assert iso_stamps([]) == []
+
+
+def test_fetch_price_data_narrows_by_quote_and_as_of(session):
+    for quote, offset in (("AUD", 0), ("USDT", 1)):
+        session.add_all(
+            PriceBar(
+                coin_type="ABC",
+                quote=quote,
+                timestamp=START + dt.timedelta(minutes=5 * i),
+                last=i + offset,
+                source="test",
+                collected_at=START + dt.timedelta(minutes=5 * i + 5),
+            )
+            for i in range(4)
+        )
+    session.flush()
+    both = tools.fetch_price_data(session, "Abc", START, START + dt.timedelta(hours=1))
+    assert [(row["quote"], row["last"]) for row in both[:2]] == [("AUD", 0.0), ("USDT", 1.0)]
+    usdt = tools.fetch_price_data(session, "abc", START, quote="usdt")
+    assert [row["last"] for row in usdt] == [1.0, 2.0, 3.0, 4.0]
+    known = tools.fetch_price_data(
+        session, "ABC", START, quote="AUD", as_of=START + dt.timedelta(minutes=10)
+    )
+    assert [row["timestamp"] for row in known] == [
+        START.isoformat(),
+        (START + dt.timedelta(minutes=5)).isoformat(),
+    ]
+    assert tools.fetch_price_data(session, "ABC", START + dt.timedelta(hours=1), START) == both
+    assert len(tools.fetch_price_data(session, "ABC", None)) == 8

@@ -3,7 +3,10 @@
 ``price_data_5min`` keeps the seed's columns (``timestamp``, ``coin_type``, ``bid``, ``ask``,
 ``last``) with bid = the highest buy offer and ask = the lowest sell offer, plus the bar's
 ``open``/``high``/``low`` of ``last``, the ``quote`` currency, ``source`` and ``collected_at``.
-Its natural key is (coin, timestamp, quote), so re-collecting or re-importing never duplicates.
+Its natural key (coin, timestamp, quote) is the primary key, so re-collecting or re-importing never
+duplicates. There is no surrogate id: one index serves the upserts, the bulk import's overlap
+probe and every read (a coin over a span of time, optionally one quote), and on SQLite the table
+is ``WITHOUT ROWID``, clustered on that key, so a span of one coin is read from adjacent pages.
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from omc.db import Money, UTCDateTime, new_id, utcnow
-
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _when(nullable: bool = False, **kwargs: object) -> sa.Column:
@@ -32,12 +33,16 @@ class PriceBar(SQLModel, table=True):
     """One 5-minute bar (or a coarser imported bar at its own timestamp) of one market."""
 
     __tablename__ = "price_data_5min"
-    __table_args__ = (sa.UniqueConstraint("coin_type", "timestamp", "quote"),)
+    # (coin, timestamp, quote): a span of one coin is one range of the key whether or not the
+    # quote is given, in the (timestamp, quote) order fetch_price_data returns.
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("coin_type", "timestamp", "quote"),
+        {"sqlite_with_rowid": False},
+    )
 
-    id: int | None = Field(default=None, sa_column=sa.Column(BIG_ID, primary_key=True))
-    timestamp: dt.datetime = Field(sa_column=_when())
-    coin_type: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
-    quote: str = Field(default="AUD", sa_column=sa.Column(sa.String(10), nullable=False))
+    timestamp: dt.datetime = Field(sa_column=_when(primary_key=True))
+    coin_type: str = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    quote: str = Field(default="AUD", sa_column=sa.Column(sa.String(10), primary_key=True))
     bid: Decimal | None = Field(default=None, sa_column=_money())
     ask: Decimal | None = Field(default=None, sa_column=_money())
     last: Decimal = Field(sa_column=_money(nullable=False))

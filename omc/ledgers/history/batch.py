@@ -29,6 +29,7 @@ class Batch:
     stamps: np.ndarray
     collected: np.ndarray
     prices: dict[str, list[float | None]]
+    arrays: dict[str, np.ndarray]  # the same prices as float64 arrays (NaN for a missing value)
 
     def __len__(self) -> int:
         return len(self.stamps)
@@ -36,13 +37,15 @@ class Batch:
     @classmethod
     def from_frame(cls, bars: pd.DataFrame) -> Batch:
         """From a frame made by :func:`omc.ledgers.history.store.prepare`."""
+        arrays = {name: bars[name].to_numpy(dtype="float64") for name in PRICES}
         return cls(
             coin=str(bars["coin_type"].iloc[0]),
             quote=str(bars["quote"].iloc[0]),
             source=str(bars["source"].iloc[0]),
             stamps=_naive_utc(bars["timestamp"]),
             collected=_naive_utc(bars["collected_at"]),
-            prices={name: _floats(bars[name]) for name in PRICES},
+            prices={name: _floats(values) for name, values in arrays.items()},
+            arrays=arrays,
         )
 
     def stamp_text(self, *, sep: str = " ", suffix: str = "") -> tuple[list[str], list[str]]:
@@ -57,10 +60,11 @@ def _naive_utc(values: pd.Series) -> np.ndarray:
     return values.dt.tz_convert(None).to_numpy().astype("datetime64[us]")
 
 
-def _floats(values: pd.Series) -> list[float | None]:
+def _floats(values: np.ndarray) -> list[float | None]:
     """Floats, with NaN as ``None`` (stored as NULL on both databases)."""
-    numbers = values.astype("float64")
-    listed = numbers.tolist()
-    if numbers.isna().any():
+    import numpy as np
+
+    listed = values.tolist()
+    if np.isnan(values).any():
         return [None if value != value else value for value in listed]  # NaN != NaN
     return listed

@@ -49,6 +49,35 @@ def stamp_text(stamps: np.ndarray, *, sep: str = " ", suffix: str = "") -> list[
 
     if len(stamps) == 0:
         return []
+    day_text, day_rows, time_text, time_rows = _parts(stamps, sep, suffix, True)
+    width = 26 + len(suffix)
+    out = np.empty(len(stamps), dtype=[("day", "V44"), ("time", f"V{4 * (width - 11)}")])
+    out["day"] = _as_void(day_text)[day_rows]
+    out["time"] = _as_void(time_text)[time_rows]
+    return out.view(f"<U{width}").tolist()
+
+
+def stamp_bytes(stamps: np.ndarray, *, sep: str = " ", suffix: str = "") -> np.ndarray:
+    """As :func:`stamp_text`, as an ASCII ``S`` array, without the ``.000000`` when every value is
+    a whole second (for COPY: nothing per row in Python)."""
+    import numpy as np
+
+    day_text, day_rows, time_text, time_rows = _parts(stamps, sep, suffix, False)
+    day_text, time_text = day_text.astype("S"), time_text.astype("S")
+    width = day_text.dtype.itemsize + time_text.dtype.itemsize
+    out = np.empty(len(stamps), dtype=[("day", day_text.dtype), ("time", time_text.dtype)])
+    out["day"] = day_text[day_rows]
+    out["time"] = time_text[time_rows]
+    return out.view(f"S{width}")
+
+
+def _parts(
+    stamps: np.ndarray, sep: str, suffix: str, micros_always: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct days (``YYYY-MM-DD`` + ``sep``) and times of day (``HH:MM:SS[.ffffff]`` +
+    ``suffix``) as text, and each row's index into them."""
+    import numpy as np
+
     micros = stamps.astype("datetime64[us]").astype(np.int64)
     day, in_day = np.divmod(micros, MICROS_PER_DAY)
     days, day_rows = _distinct(day)
@@ -58,10 +87,7 @@ def stamp_text(stamps: np.ndarray, *, sep: str = " ", suffix: str = "") -> list[
         times = times * 1_000_000
     day_text = np.datetime_as_string(days.astype("datetime64[D]"), unit="D")
     day_text = np.char.add(day_text.astype("<U10"), sep)
-    time_text = np.datetime_as_string(times.astype("datetime64[us]"), unit="us").astype("<U26")
+    unit = "us" if micros_always or not whole else "s"
+    time_text = np.datetime_as_string(times.astype("datetime64[us]"), unit=unit)
     time_text = np.char.add(np.array([text[11:] for text in time_text.tolist()]), suffix)
-    width = 26 + len(suffix)
-    out = np.empty(len(micros), dtype=[("day", "V44"), ("time", f"V{4 * (width - 11)}")])
-    out["day"] = _as_void(day_text)[day_rows]
-    out["time"] = _as_void(time_text)[time_rows]
-    return out.view(f"<U{width}").tolist()
+    return day_text, day_rows, time_text, time_rows

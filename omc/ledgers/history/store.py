@@ -79,7 +79,7 @@ def _count(connection: sa.Connection, batch: Batch) -> int:
 
 def overlaps(engine: Engine, batch: Batch) -> bool:
     """Whether any bar of the batch's market is stored within its first..last timestamps (one
-    probe of the ``(coin_type, timestamp, quote)`` unique index)."""
+    probe of the ``(coin_type, timestamp, quote)`` primary key)."""
     low, high = (as_utc(value.item()) for value in (batch.stamps.min(), batch.stamps.max()))
     query = (
         sa.select(sa.literal(1))
