@@ -165,6 +165,8 @@ class Source(ABC):
     # The secret settings the source reads through ``ctx.secret``; only these (and the
     # backfill's) may be stored with ``omc collect keys set``.
     secret_settings: ClassVar[tuple[str, ...]] = ()
+    # The dotted setting (seconds) that overrides ``interval``, e.g. "glass.defillama_seconds".
+    interval_setting: ClassVar[str | None] = None
 
     def missing_settings(self, settings: Settings, stored: Collection[str] = ()) -> list[str]:
         """Required settings that are empty; names in ``stored`` (the vault's) count as set."""
@@ -175,8 +177,10 @@ class Source(ABC):
         ]
 
     def interval_for(self, settings: Settings) -> dt.timedelta:
-        """The polling interval; a source may read it from settings."""
-        return self.interval
+        """The polling interval: the ``interval_setting`` when there is one, else ``interval``."""
+        if self.interval_setting is None:
+            return self.interval
+        return dt.timedelta(seconds=setting_value(settings, self.interval_setting))
 
     @abstractmethod
     def fetch(self, ctx: CollectContext) -> Any:

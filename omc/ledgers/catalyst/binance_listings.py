@@ -21,7 +21,6 @@ from omc.ledgers.http import MalformedResponse
 from omc.ledgers.points import from_unix
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "binance_listings"
 CATALOG = 48
@@ -73,10 +72,8 @@ class BinanceListings(Source):
     name = SOURCE_NAME
     ledger = "catalyst"
     interval = dt.timedelta(seconds=60)
+    interval_setting = "catalyst.binance_seconds"
     description = "Binance new-listing announcements (catalog 48), ticker from the title"
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.catalyst.binance_seconds)
 
     def fetch(self, ctx: CollectContext) -> Any:
         catalyst = ctx.settings.catalyst

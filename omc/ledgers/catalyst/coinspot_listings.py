@@ -20,7 +20,6 @@ from omc.ledgers.exchange.coinspot import LatestAll, split_market
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
 from omc.ledgers.upsert import UpsertCount, upsert
-from omc.settings import Settings
 
 SOURCE_NAME = "coinspot_listings"
 EXCHANGE = "coinspot"
@@ -47,10 +46,8 @@ class CoinSpotListings(Source):
     name = SOURCE_NAME
     ledger = "catalyst"
     interval = dt.timedelta(minutes=5)
+    interval_setting = "catalyst.coinspot_listings_seconds"
     description = "New coins in CoinSpot's price list (diff kept across restarts)"
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.catalyst.coinspot_listings_seconds)
 
     def fetch(self, ctx: CollectContext) -> Any:
         market = ctx.settings.market

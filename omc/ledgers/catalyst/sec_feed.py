@@ -30,7 +30,6 @@ from omc.ledgers.http import MalformedResponse
 from omc.ledgers.points import from_struct
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "sec_edgar_feed"
 KEY = ("source", "external_id")
@@ -129,11 +128,9 @@ class SecCurrentFilings(Source):
     name = SOURCE_NAME
     ledger = "catalyst"
     interval = dt.timedelta(seconds=15)
+    interval_setting = "catalyst.edgar_seconds"
     description = "SEC EDGAR current filings (Atom), crypto-relevant only"
     required_settings = ("catalyst.edgar_contact",)
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.catalyst.edgar_seconds)
 
     def fetch(self, ctx: CollectContext) -> bytes:
         catalyst = ctx.settings.catalyst

@@ -28,7 +28,6 @@ from omc.ledgers.http import PermanentError
 from omc.ledgers.points import from_iso
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "sec_edgar_submissions"
 KEY = ("source", "external_id")
@@ -82,11 +81,9 @@ class SecSubmissions(Source):
     name = SOURCE_NAME
     ledger = "catalyst"
     interval = dt.timedelta(minutes=10)
+    interval_setting = "catalyst.edgar_submissions_seconds"
     description = "SEC EDGAR filings of the crypto watch list (submissions JSON)"
     required_settings = ("catalyst.edgar_contact", "catalyst.edgar_watch_ciks")
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.catalyst.edgar_submissions_seconds)
 
     def fetch(self, ctx: CollectContext) -> dict[str, Any]:
         catalyst = ctx.settings.catalyst

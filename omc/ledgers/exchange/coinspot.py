@@ -20,7 +20,6 @@ from omc.ledgers.exchange.latest import store_latest
 from omc.ledgers.http import PermanentError
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "coinspot"
 
@@ -78,10 +77,8 @@ class CoinSpotPrices(Source):
     name = SOURCE_NAME
     ledger = "exchange"
     interval = dt.timedelta(seconds=60)
+    interval_setting = "market.poll_seconds"
     description = "CoinSpot public prices (bid/ask/last) into 5-minute bars"
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.market.poll_seconds)
 
     def fetch(self, ctx: CollectContext) -> dict[str, Any]:
         market = ctx.settings.market

@@ -23,7 +23,6 @@ from omc.ledgers.glass.models import OnChainMetric, ProtocolFundamental
 from omc.ledgers.points import bucket
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "defillama"
 OVERVIEW_PARAMS = {"excludeTotalDataChart": "true", "excludeTotalDataChartBreakdown": "true"}
@@ -99,10 +98,8 @@ class DefiLlama(Source):
     name = SOURCE_NAME
     ledger = "glass"
     interval = dt.timedelta(hours=1)
+    interval_setting = "glass.defillama_seconds"
     description = "DeFiLlama protocol TVL, fees and revenue; chain TVL (no key)"
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.glass.defillama_seconds)
 
     def fetch(self, ctx: CollectContext) -> dict[str, Any]:
         with ctx.http(SOURCE_NAME, ctx.settings.glass.defillama_url) as client:

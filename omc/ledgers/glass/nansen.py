@@ -22,7 +22,6 @@ from omc.ledgers.glass.models import SmartMoneyFlow
 from omc.ledgers.points import bucket
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "nansen"
 PER_PAGE = 100
@@ -72,12 +71,10 @@ class NansenSmartMoney(Source):
     name = SOURCE_NAME
     ledger = "glass"
     interval = dt.timedelta(hours=1)
+    interval_setting = "glass.nansen_seconds"
     description = "Nansen smart-money net flow per token (API key)"
     required_settings = ("glass.nansen_api_key",)
     secret_settings = ("glass.nansen_api_key",)
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.glass.nansen_seconds)
 
     def fetch(self, ctx: CollectContext) -> list[Any]:
         glass = ctx.settings.glass

@@ -21,7 +21,6 @@ from omc.ledgers.http import MalformedResponse, SourceError, split_url
 from omc.ledgers.points import bucket
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "onchain"
 KEY = ("asset", "metric_name", "source", "timestamp")
@@ -106,10 +105,8 @@ class OnChainMetrics(Source):
     name = SOURCE_NAME
     ledger = "glass"
     interval = dt.timedelta(minutes=10)
+    interval_setting = "glass.onchain_seconds"
     description = "Bitcoin network (mempool.space) and Ethereum gas/height (JSON-RPC), no key"
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.glass.onchain_seconds)
 
     def fetch(self, ctx: CollectContext) -> dict[str, Any]:
         with ctx.http(SOURCE_NAME, ctx.settings.glass.mempool_url) as client:

@@ -20,7 +20,6 @@ from omc.ledgers.human.rss import news_row
 from omc.ledgers.human.sentiment import combine, plain_text, score_text, vote_score
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "cryptopanic"
 KEY = ("provider", "external_id")
@@ -81,12 +80,10 @@ class CryptoPanic(Source):
     name = SOURCE_NAME
     ledger = "human"
     interval = dt.timedelta(minutes=5)
+    interval_setting = "human.cryptopanic_seconds"
     description = "CryptoPanic news posts with readers' votes (token)"
     required_settings = ("human.cryptopanic_token",)
     secret_settings = ("human.cryptopanic_token",)
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.human.cryptopanic_seconds)
 
     def fetch(self, ctx: CollectContext) -> Any:
         human = ctx.settings.human

@@ -100,11 +100,9 @@ class RedditPosts(Source):
     name = SOURCE_NAME
     ledger = "human"
     interval = dt.timedelta(minutes=10)
+    interval_setting = "human.reddit_seconds"
     description = "Reddit new posts of the configured subreddits (OAuth if set, else public)"
     secret_settings = ("human.reddit_client_id", "human.reddit_client_secret")
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.human.reddit_seconds)
 
     def fetch(self, ctx: CollectContext) -> dict[str, Any]:
         human = ctx.settings.human

@@ -22,7 +22,6 @@ from omc.ledgers.human.sentiment import plain_text, score_text
 from omc.ledgers.points import from_struct
 from omc.ledgers.registry import register
 from omc.ledgers.source import Batch, CollectContext, Normalised, Source
-from omc.settings import Settings
 
 SOURCE_NAME = "rss"
 KEY = ("provider", "external_id")
@@ -111,10 +110,8 @@ class NewsFeeds(Source):
     name = SOURCE_NAME
     ledger = "human"
     interval = dt.timedelta(minutes=5)
+    interval_setting = "human.rss_seconds"
     description = "News RSS: CoinDesk, Cointelegraph, Decrypt, CryptoSlate (no key)"
-
-    def interval_for(self, settings: Settings) -> dt.timedelta:
-        return dt.timedelta(seconds=settings.human.rss_seconds)
 
     def fetch(self, ctx: CollectContext) -> dict[str, Any]:
         bodies: dict[str, bytes] = {}
