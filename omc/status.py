@@ -15,6 +15,7 @@ from omc.runtime import Runtime
 from omc.settings import mask_url, secret_file_warnings
 
 NOT_YET = "not available yet"
+DATABASE_NOT_READY = "unknown (the database is not reachable or not at the schema head)"
 
 
 def database_status(runtime: Runtime) -> dict[str, Any]:
@@ -83,6 +84,27 @@ def daemon_status(runtime: Runtime) -> dict[str, Any]:
     }
 
 
+def ledgers_status(runtime: Runtime) -> dict[str, Any]:
+    """How much each ledger holds: price bars and coins, then rows per ledger table."""
+    from omc.ledgers.tools import get_data_statistics
+
+    try:
+        with runtime.session() as session:
+            stats = get_data_statistics(session)
+    except OmcError as error:
+        return {"state": f"unknown: {error.message}", "rows": {}}
+    rows = {name: table.get("rows", 0) for name, table in stats.items()}
+    prices = stats.get("price_data_5min", {})
+    others = ", ".join(
+        f"{name} {count:,}" for name, count in rows.items() if name != "price_data_5min"
+    )
+    coins = len(prices.get("coins", []))
+    state = (
+        f"{rows.get('price_data_5min', 0):,} price bars ({coins} coin{'' if coins == 1 else 's'})"
+    )
+    return {"state": f"{state}; {others}" if others else state, "rows": rows}
+
+
 def gather_status(runtime: Runtime) -> dict[str, Any]:
     """Everything ``omc status`` shows, as plain data (the CLI renders it or prints JSON)."""
     settings = runtime.settings
@@ -94,8 +116,10 @@ def gather_status(runtime: Runtime) -> dict[str, Any]:
         "user": runtime.username,
         "database": database,
         "redis": redis,
-        "daemon": daemon_status(runtime) if database["at_head"] else {"state": NOT_YET},
-        "ledgers": {"state": NOT_YET},
+        "daemon": daemon_status(runtime) if database["at_head"] else {"state": DATABASE_NOT_READY},
+        "ledgers": ledgers_status(runtime)
+        if database["at_head"]
+        else {"state": DATABASE_NOT_READY},
         "lab": {"state": NOT_YET},
         "floor": {"state": NOT_YET},
         "warnings": secret_file_warnings(runtime.loaded),

@@ -2,7 +2,8 @@
 
 Read from the same tables the daemon writes (``daemon_instances``, ``collector_runs``).
 A source is *stale* when its newest stored rows are older than ``collect.stale_factor`` times
-its interval (or it never stored any while enabled).
+its interval. A source that has never stored a row is reported as *no data*, not stale: on a
+fresh install nothing has run yet, and once the collector runs, its failures say why.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def freshness(
     if not enabled:
         return {"state": "off", "age_seconds": None}
     if newest is None:
-        return {"state": "stale", "age_seconds": None}
+        return {"state": "no data", "age_seconds": None}
     age = (now - as_utc(newest)).total_seconds()
     return {"state": "stale" if age > factor * interval else "fresh", "age_seconds": round(age)}
 
@@ -128,7 +129,14 @@ def collect_status(
             }
         )
     stale = [s["name"] for s in sources if s["freshness"]["state"] == "stale"]
-    return {"daemon": daemon, "sources": sources, "stale": stale, "checked_at": now.isoformat()}
+    no_data = [s["name"] for s in sources if s["freshness"]["state"] == "no data"]
+    return {
+        "daemon": daemon,
+        "sources": sources,
+        "stale": stale,
+        "no_data": no_data,
+        "checked_at": now.isoformat(),
+    }
 
 
 def summary_line(report: dict[str, Any]) -> str:
@@ -145,4 +153,6 @@ def summary_line(report: dict[str, Any]) -> str:
         text = f"collector not running ({daemon['state']})"
     if report["stale"]:
         text += f"; stale: {', '.join(report['stale'])}"
+    if daemon["alive"] and report["no_data"]:
+        text += f"; no data yet: {', '.join(report['no_data'])}"
     return text

@@ -23,6 +23,8 @@ def test_status_on_a_fresh_home_creates_and_migrates_the_embedded_database(
     assert report["database"]["current_revision"] == schema.head_revision()
     assert report["redis"] == {"configured": False, "url": None, "reachable": None, "error": None}
     assert report["user"] == "tester"
+    assert report["ledgers"]["rows"]["price_data_5min"] == 0
+    assert report["ledgers"]["state"].startswith("0 price bars (0 coins); on_chain_metrics 0")
     assert (isolated_environment / "omc.sqlite3").is_file()
     assert oct(isolated_environment.stat().st_mode & 0o777) == "0o700"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -73,7 +74,22 @@ def test_start_status_restart_stop_without_systemd(cli, collector_env):
     assert json.loads(after.output)["daemon"]["state"] == "stopped"
 
 
-def test_human_status_marks_a_stale_source(cli, collector_env):
+def test_human_status_marks_a_stale_source(cli, collector_env, engine):
+    from omc.db import utcnow
+    from omc.ledgers.runner import RunResult, record_run
+
+    two_days_ago = utcnow() - dt.timedelta(days=2)
+    record_run(
+        engine,
+        RunResult(
+            source="coinspot",
+            ledger="exchange",
+            status="ok",
+            started_at=two_days_ago,
+            finished_at=two_days_ago + dt.timedelta(seconds=1),
+            rows_inserted=5,
+        ),
+    )
     result = cli("collect", "status")
     assert result.exit_code == 69
     assert "not running" in result.output

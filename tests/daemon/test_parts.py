@@ -177,3 +177,11 @@ def test_prometheus_endpoint_serves_per_source_counters_on_loopback():
     assert 'omc_source_errors_total{source="coinspot"} 1.0' in text
     assert 'omc_source_rows_written_total{source="coinspot"} 12.0' in text
     assert 'omc_source_last_success_timestamp_seconds{source="coinspot"} 1.7e+09' in text
+
+
+def test_sources_that_never_stored_a_row_have_no_data_and_are_not_stale(engine, monkeypatch):
+    monkeypatch.setenv("OMC_COLLECT__DISABLED", all_sources_but("coinspot", "defillama"))
+    report = collect_status(engine, load_settings().settings, now=NOW)
+    assert _source(report, "coinspot")["freshness"] == {"state": "no data", "age_seconds": None}
+    assert (report["stale"], report["no_data"]) == ([], ["defillama", "coinspot"])
+    assert summary_line(report) == "collector never started (`omc collect start`)"
