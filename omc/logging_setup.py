@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from omc.redaction import MASK, redact, remembered, secrets_in  # noqa: F401  (re-exported)
+from omc.redaction import redact, remembered
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -30,6 +30,7 @@ class Runtime:
     # Shown in pg_stat_activity, so an operator (or a test) can find a daemon's connections.
     application_name: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
+    _schema_checked: bool = field(default=False, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -52,7 +53,7 @@ class Runtime:
             check_connection(engine)
             self._engine = engine
             self._schema_checked = False
-        if check_schema and not getattr(self, "_schema_checked", False):
+        if check_schema and not self._schema_checked:
             from omc.schema import ensure_schema
 
             embedded = self.settings.is_embedded_database
@@ -96,6 +97,7 @@ class Runtime:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+            self._schema_checked = False
 
 
 def _name_connections(engine: Engine, name: str) -> None:

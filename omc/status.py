@@ -32,10 +32,10 @@ def database_status(runtime: Runtime) -> dict[str, Any]:
     try:
         engine = runtime.engine(check_schema=False)
         report["reachable"] = True
-        from omc.schema import ensure_schema, schema_state
+        from omc.schema import schema_state
 
         if settings.is_embedded_database:
-            ensure_schema(engine, auto_upgrade=True, lock_path=settings.home / ".migrate.lock")
+            runtime.engine()  # brings the embedded database to head, as every command does
         state = schema_state(engine)
         report.update(
             current_revision=state["current"],

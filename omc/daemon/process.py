@@ -71,7 +71,8 @@ class Daemon:
         return runtime
 
     def _configure_logging(self, runtime: Runtime) -> None:
-        from omc.logging_setup import configure_logging, secrets_in
+        from omc.logging_setup import configure_logging
+        from omc.redaction import secrets_in
 
         settings = runtime.settings
         daemon = settings.daemon
