@@ -1,29 +1,34 @@
 """The hot read path of ``fetch_price_data``: bars of one coin as plain dicts, near raw speed.
 
-The timestamp is read as text in one fixed layout, ``YYYY-MM-DD?HH:MM:SS.ffffff`` (SQLite's
-stored text as it is; ``to_char`` on PostgreSQL, independent of ``DateStyle``), and all of a
-query's stamps become ISO 8601 (``2024-01-01T00:00:00+00:00``, as ``datetime.isoformat`` writes a
-UTC time: microseconds only when not zero) with a few ``str`` operations on their joined text,
-not one Python operation per row. Prices are cast to float in SQL. So no SQLAlchemy type
-processor, no ``datetime`` and no ORM object is made per row: the driver's plain tuples become
-dicts in one comprehension. The statement is built once per shape and dialect. The ``WHERE``
-and ``ORDER BY`` follow the primary key ``(coin_type, timestamp, quote)``, so the rows are one
-range of it, read in key order.
+The statement is built with SQLAlchemy once per shape and dialect, compiled once, and then run
+on the caller's own driver connection (the one under its ``Session`` or ``Connection``, inside
+its transaction), so nothing of SQLAlchemy's per-execution machinery runs on this path: the driver's
+plain tuples become dicts in one comprehension. The timestamp is read as text in one fixed
+layout, ``YYYY-MM-DD?HH:MM:SS.ffffff`` (SQLite's stored text as it is; ``to_char`` on
+PostgreSQL, independent of ``DateStyle``), and all of a query's stamps become ISO 8601
+(``2024-01-01T00:00:00+00:00``, as ``datetime.isoformat`` writes a UTC time: microseconds only
+when not zero) with a few ``str`` operations on their joined text, not one Python operation per
+row. Prices are cast to float in SQL. The ``WHERE`` and ``ORDER BY`` follow the primary key
+``(coin_type, timestamp, quote)``, so the rows are one range of it, read in key order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
+from omc.db import as_utc
 from omc.ledgers.exchange.models import PriceBar
 
 PRICES = PriceBar.__table__
 SEPARATOR = "|"  # never in a timestamp's text
+STAMP_WIDTH = 26  # len("YYYY-MM-DD HH:MM:SS.ffffff"), both dialects's text
+WHOLE_SECOND = b".000000"  # bytes 19-25 of a stamp on a whole second
+UTC_SUFFIX = b"+00:00" + SEPARATOR.encode()  # ... replaced by this
 
 
 def _stamp_text(dialect: str) -> sa.ColumnElement[str]:
@@ -36,6 +41,24 @@ def _stamp_text(dialect: str) -> sa.ColumnElement[str]:
 
 def iso_stamps(texts: list[str]) -> list[str]:
     """``YYYY-MM-DD HH:MM:SS.ffffff`` (or with ``T``) texts as ``datetime.isoformat`` of UTC."""
+    joined = "".join(texts)
+    if not joined or len(joined) != STAMP_WIDTH * len(texts) or not joined.isascii():
+        return _iso_by_text(texts)
+    import numpy as np
+
+    stamps = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, STAMP_WIDTH)
+    if not (stamps[:, 19:] == np.frombuffer(WHOLE_SECOND, dtype=np.uint8)).all():
+        return _iso_by_text(texts)
+    # Whole seconds (every bar): fixed-width rows, rewritten column by column, split once.
+    out = np.empty_like(stamps)
+    out[:, :19] = stamps[:, :19]
+    out[:, 10] = ord("T")
+    out[:, 19:] = np.frombuffer(UTC_SUFFIX, dtype=np.uint8)
+    return out.tobytes()[:-1].decode("ascii").split(SEPARATOR)
+
+
+def _iso_by_text(texts: list[str]) -> list[str]:
+    """The general case (microseconds, any width): a few ``str`` operations on the joined text."""
     if not texts:
         return []
     joined = SEPARATOR.join(texts) + SEPARATOR
@@ -43,11 +66,37 @@ def iso_stamps(texts: list[str]) -> list[str]:
     return joined.replace(SEPARATOR, "+00:00" + SEPARATOR).split(SEPARATOR)[:-1]
 
 
-@cache
-def _statement(dialect: str, low: bool, market: bool, cutoff: bool) -> sa.Select[Any]:
+@dataclass(frozen=True)
+class DriverStatement:
+    """A compiled statement for the driver: its SQL text, the values of its constant parameters
+    (such as ``to_char``'s format) and its parameters' names in order (positional drivers) or
+    ``None`` (named drivers take a dict)."""
+
+    sql: str
+    constants: dict[str, Any]
+    order: tuple[str, ...] | None
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        values = {**self.constants, **values}
+        return values if self.order is None else [values[name] for name in self.order]
+
+
+_STATEMENTS: dict[tuple[str, str, str, bool, bool, bool], DriverStatement] = {}
+
+
+def _statement(dialect: sa.Dialect, low: bool, market: bool, cutoff: bool) -> DriverStatement:
+    """The statement for this driver and shape, compiled on first use."""
+    key = (dialect.name, dialect.driver, dialect.paramstyle, low, market, cutoff)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = _compile(dialect, low, market, cutoff)
+    return statement
+
+
+def _compile(dialect: sa.Dialect, low: bool, market: bool, cutoff: bool) -> DriverStatement:
     as_float = sa.Float()
     query = sa.select(
-        _stamp_text(dialect),
+        _stamp_text(dialect.name),
         PRICES.c.quote,
         sa.cast(PRICES.c.bid, as_float),
         sa.cast(PRICES.c.ask, as_float),
@@ -59,7 +108,25 @@ def _statement(dialect: str, low: bool, market: bool, cutoff: bool) -> sa.Select
         query = query.where(PRICES.c.quote == sa.bindparam("market"))
     if cutoff:
         query = query.where(PRICES.c.collected_at <= sa.bindparam("cutoff"))
-    return query.order_by(PRICES.c.timestamp, PRICES.c.quote)
+    compiled = query.order_by(PRICES.c.timestamp, PRICES.c.quote).compile(dialect=dialect)
+    order = tuple(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
+    given = dict.fromkeys(("coin", "high", "low", "market", "cutoff"))
+    constants = {
+        name: value for name, value in compiled.construct_params(given).items() if name not in given
+    }
+    return DriverStatement(compiled.string, constants, order)
+
+
+def _driver_time(value: dt.datetime, dialect: str) -> Any:
+    """A bound time as the driver takes it: aware UTC (psycopg), or the text SQLAlchemy stores
+    for a ``DateTime`` on SQLite (zero-padded, whatever the year)."""
+    value = as_utc(value)
+    if dialect == "postgresql":
+        return value
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
 
 
 def price_rows(
@@ -72,13 +139,21 @@ def price_rows(
     cutoff: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Bars of ``coin`` with ``low <= timestamp <= high`` (and ``collected_at <= cutoff``)."""
-    query = _statement(
-        connection.dialect.name, low is not None, market is not None, cutoff is not None
-    )
-    values = {"coin": coin, "high": high, "low": low, "market": market, "cutoff": cutoff}
-    result = connection.execute(query, {name: value for name, value in values.items() if value})
-    rows = result.cursor.fetchall()  # plain driver tuples: no Row object per row
-    result.close()
+    dialect = connection.dialect
+    statement = _statement(dialect, low is not None, market is not None, cutoff is not None)
+    values: dict[str, Any] = {"coin": coin, "high": _driver_time(high, dialect.name)}
+    if low is not None:
+        values["low"] = _driver_time(low, dialect.name)
+    if market is not None:
+        values["market"] = market
+    if cutoff is not None:
+        values["cutoff"] = _driver_time(cutoff, dialect.name)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement.sql, statement.parameters(values))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     stamps = iso_stamps(list(map(itemgetter(0), rows)))
     return [
         {

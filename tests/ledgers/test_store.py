@@ -226,6 +226,31 @@ def test_iso_stamps_match_isoformat():
     assert iso_stamps([]) == []
 
 
+def test_iso_stamps_whole_second_fast_path_matches_isoformat():
+    """Every bar is on a whole second: that case takes the fixed-width path, and other widths
+    (text not written by omc) still come out right."""
+    from omc.ledgers.price_query import iso_stamps
+
+    stamps = [START + dt.timedelta(minutes=5 * i, days=i) for i in range(500)]
+    texts = [f"{stamp:%Y-%m-%d %H:%M:%S.%f}" for stamp in stamps]
+    assert iso_stamps(texts) == [stamp.isoformat() for stamp in stamps]
+    assert iso_stamps([f"{START:%Y-%m-%d %H:%M:%S}"]) == [START.isoformat()]
+    mixed = [texts[0], f"{START:%Y-%m-%d %H:%M:%S}"]
+    assert iso_stamps(mixed) == [START.isoformat(), START.isoformat()]
+
+
+def test_fetch_price_data_bounds_work_for_any_year(session):
+    """SQLite compares stored text: a year before 1000 must still be zero-padded in the bound."""
+    session.add(
+        PriceBar(
+            coin_type="ABC", quote="AUD", timestamp=START, last=1, source="t", collected_at=START
+        )
+    )
+    session.flush()
+    rows = tools.fetch_price_data(session, "ABC", dt.datetime(999, 1, 1), START)
+    assert [row["timestamp"] for row in rows] == [START.isoformat()]
+
+
 def test_fetch_price_data_narrows_by_quote_and_as_of(session):
     for quote, offset in (("AUD", 0), ("USDT", 1)):
         session.add_all(
