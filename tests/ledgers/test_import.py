@@ -88,3 +88,32 @@ def test_unknown_layout_names_the_columns_it_found(engine, tmp_path):
         DataProblem, match=r"unrecognised layout in odd.csv: found columns when, price"
     ):
         import_file(engine, path, coin="BTC")
+
+
+def test_text_times_in_mixed_forms_fall_back_to_iso_parsing(engine, tmp_path):
+    """The CSV reader parses one time format itself; a file mixing forms (and a garbage row)
+    still imports every parseable row, at the right instant."""
+    import datetime as dt
+
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "timestamp,open,high,low,close,volume\n"
+        "2024-01-01T00:00:00Z,1,1.6,1.0,1.5,3\n"
+        "2024-01-01 10:05:00+10:00,1,1.6,1.0,1.25,3\n"
+        "garbage,1,1.6,1.0,1.5,3\n"
+        "2024-01-01T00:10:00Z,1,1.6,1.0,1.125,3\n"
+    )
+    result = import_file(engine, path, coin="BTC")
+    assert (result.rows_read, result.bars) == (4, 3)
+    rows = stored(engine)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    assert [row.timestamp for row in rows] == [start + dt.timedelta(minutes=m) for m in (0, 5, 10)]
+    assert [float(row.last) for row in rows] == [1.5, 1.25, 1.125]
+
+
+def test_constant_columns_are_quoted_not_trusted(engine, tmp_path):
+    """SQLite writes coin, quote and source as SQL literals: a quote inside one is data."""
+    path = tmp_path / "a.csv"
+    path.write_text("open_time,open,high,low,close,volume\n2024-01-01 00:00:00,1,1.5,1,1.25,2\n")
+    import_file(engine, path, coin="BTC", source="o'brien; DROP TABLE price_data_5min")
+    assert [row.source for row in stored(engine)] == ["o'brien; DROP TABLE price_data_5min"]

@@ -130,26 +130,84 @@ def test_the_natural_key_is_the_only_key_and_sqlite_clusters_on_it(engine):
         assert inspector.get_table_options("price_data_5min").get("sqlite_with_rowid") is False
 
 
-def test_fixed_point_copy_text_is_the_decimal_of_repr():
+def _numeric_fields(column, count):
+    """Decode the fixed-width binary ``numeric`` fields of ``count`` rows back to Decimals."""
     from decimal import Decimal
 
-    from omc.ledgers.history import copy_text
+    from omc.ledgers.history import copy_binary
+
+    out = np.empty(count, dtype=np.dtype(column.layout("n")))
+    column.fill(out, "n", 0, count)
+    values = []
+    for field in out:
+        assert field["n_length"] == 8 + 2 * field["n_ndigits"]
+        assert field["n_sign"] == 0
+        digits = "".join(f"{digit:04d}" for digit in field["n_digits"].tolist())
+        exponent = copy_binary.NUMERIC_DIGITS_PER_GROUP * (
+            field["n_weight"] + 1 - len(field["n_digits"])
+        )
+        values.append(Decimal(f"{int(digits)}E{exponent}"))
+    return values, out
+
+
+def test_fixed_point_binary_numeric_is_the_decimal_of_repr():
+    from decimal import Decimal
+
+    from omc.ledgers.history import copy_binary
 
     rng = np.random.default_rng(5)
     columns = [
         np.round(rng.uniform(0, 70_000, 20_000), 2),
         np.round(rng.uniform(0, 3, 20_000), 8),
         np.round(rng.uniform(0, 1e9, 20_000), 0),
-        np.array([0.0, 0.1, 0.2, 0.3, 1e-05, 123456.789, 2.5]),
+        np.array([0.0, 0.1, 0.2, 0.3, 1e-05, 123456.789, 2.5, 99999.99995]),
     ]
     for values in columns:
-        numbers, places = copy_text.fixed_point(values)
-        texts = copy_text.decimal_text(numbers, places, copy_text.integer_width(numbers, places))
-        assert len({len(text) for text in texts.tolist()}) == 1  # one width: no per-row work
-        for text, value in zip(texts.tolist(), values.tolist(), strict=True):
-            assert Decimal(text.decode()) == Decimal(repr(value))
+        numbers, places = copy_binary.fixed_point(values)
+        decoded, fields = _numeric_fields(copy_binary.NumericColumn(numbers, places), len(values))
+        assert set(fields["n_dscale"].tolist()) == {places}  # the scale the text would give
+        for found, value in zip(decoded, values.tolist(), strict=True):
+            assert found == Decimal(repr(value))
     for awkward in ([1 / 3], [float("nan"), 1.0], [-1.0], [2.0**60 + 0.5], []):
-        assert copy_text.fixed_point(np.array(awkward, dtype="float64")) is None
+        assert copy_binary.fixed_point(np.array(awkward, dtype="float64")) is None
+
+
+def test_binary_copy_frames_rows_as_postgresql_reads_them():
+    """Signature first, one row per 2-byte field count, trailer last; timestamps in µs since
+    2000-01-01."""
+    import pandas as pd
+
+    from omc.ledgers.history import copy_binary
+    from omc.ledgers.history.batch import Batch
+    from omc.ledgers.history.store_sql import COLUMNS
+
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime([dt.datetime(2000, 1, 1, 0, 5, tzinfo=dt.UTC)] * 3),
+            "open": 1.0,
+            "high": 2.0,
+            "low": 0.5,
+            "close": 1.5,
+            "volume": 3.0,
+        }
+    )
+    batch = Batch.from_frame(store.prepare(frame, "ABC", "AUD", "t", 300))
+    numerics = {
+        name: copy_binary.NumericColumn(*copy_binary.fixed_point(batch.arrays[name]))
+        for name in ("last", "open", "high", "low", "volume")
+    }
+    chunks = list(copy_binary.chunks(batch, list(COLUMNS), numerics, rows_per_chunk=2))
+    assert [done for done, _ in chunks] == [2, 3]
+    payload = b"".join(data for _, data in chunks)
+    assert payload.startswith(b"PGCOPY\n\xff\r\n\x00" + bytes(8))
+    assert payload.endswith(b"\xff\xff")
+    body = payload[19:-2]
+    assert len(body) % 3 == 0
+    row = body[: len(body) // 3]
+    assert row[:2] == (10).to_bytes(2, "big")
+    assert row[2:6] == (8).to_bytes(4, "big")
+    assert int.from_bytes(row[6:14], "big", signed=True) == 300_000_000
+    assert row[14:21] == (3).to_bytes(4, "big") + b"ABC"
 
 
 def test_prices_with_many_decimals_are_stored_as_their_repr(engine, tmp_path):
@@ -197,12 +255,12 @@ def test_sub_second_stamps_keep_their_microseconds_in_bulk(engine):
     assert [row.timestamp for row in stored(engine)] == stamps
 
 
-def test_the_numpy_copy_text_stores_what_the_repr_text_stores(engine, tmp_path, monkeypatch):
+def test_the_binary_copy_stores_what_the_repr_text_stores(engine, tmp_path, monkeypatch):
     from omc.ledgers.history import store_postgresql
 
     path = write_file(tmp_path / "a.csv.gz", 0, 300, price=12345.67)
     import_file(engine, path, coin="ABC")
-    monkeypatch.setattr(store_postgresql, "_fast_chunks", lambda batch: None)
+    monkeypatch.setattr(store_postgresql, "_binary_chunks", lambda batch: None)
     import_file(engine, path, coin="XYZ")
     with engine.connect() as connection:
         query = sa.select(TABLE).order_by(TABLE.c.timestamp)

@@ -8,6 +8,7 @@ the driver sends: timestamps as text in the stored format, prices as floats, a m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from omc.ledgers.history.stamps import stamp_text
@@ -28,11 +29,16 @@ class Batch:
     source: str
     stamps: np.ndarray
     collected: np.ndarray
-    prices: dict[str, list[float | None]]
-    arrays: dict[str, np.ndarray]  # the same prices as float64 arrays (NaN for a missing value)
+    arrays: dict[str, np.ndarray]  # float64 prices, NaN for a missing value
 
     def __len__(self) -> int:
         return len(self.stamps)
+
+    @cached_property
+    def prices(self) -> dict[str, list[float | None]]:
+        """The prices as Python floats, ``None`` for a missing value (made only when a writer
+        binds values one by one: PostgreSQL's numpy COPY path never needs them)."""
+        return {name: _floats(values) for name, values in self.arrays.items()}
 
     @classmethod
     def from_frame(cls, bars: pd.DataFrame) -> Batch:
@@ -44,7 +50,6 @@ class Batch:
             source=str(bars["source"].iloc[0]),
             stamps=_naive_utc(bars["timestamp"]),
             collected=_naive_utc(bars["collected_at"]),
-            prices={name: _floats(values) for name, values in arrays.items()},
             arrays=arrays,
         )
 

@@ -67,10 +67,92 @@ def epoch_to_datetime(values: pd.Series) -> pd.Series:
 def _parse_times(column: pd.Series) -> pd.Series:
     import pandas as pd
 
+    if pd.api.types.is_datetime64_any_dtype(column):  # parsed while reading (see _read)
+        if getattr(column.dt, "tz", None) is None:
+            return column.dt.tz_localize("UTC")
+        return column.dt.tz_convert("UTC")
     if pd.api.types.is_numeric_dtype(column):
         return epoch_to_datetime(column)
-    parsed = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce")
-    return parsed
+    return pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce")
+
+
+@dataclass
+class _Columns:
+    """Where a file keeps what omc reads: original column names (or positions), its layout."""
+
+    time: str | int
+    prices: dict[str, str | int]  # open, high, low, close
+    volume: str | int | None
+    layout: str
+    parse_time: bool  # text times: parsed by the CSV reader itself, no Python string per row
+
+
+def _columns(path: Path, coin: str) -> tuple[_Columns, bool]:
+    """Recognise the layout from the first rows; ``(columns, has a header)``."""
+    import pandas as pd
+
+    if _starts_with_number(path):
+        sample = pd.read_csv(path, header=None, nrows=5)
+        if sample.shape[1] < 6:
+            raise DataProblem(
+                f"unrecognised layout in {path.name}: {sample.shape[1]} unnamed columns; "
+                "expected the 12-column data.binance.vision kline layout"
+            )
+        prices = dict(zip(PRICE_COLUMNS, range(1, 5), strict=True))
+        return _Columns(0, prices, 5, "binance-vision klines (no header)", False), False
+    sample = pd.read_csv(path, nrows=5)
+    found = [str(name) for name in sample.columns]
+    originals: dict[str, str] = {}
+    for name in found:
+        originals.setdefault(_normalise_name(name), name)
+    time_column = next((name for name in TIME_COLUMNS if name in originals), None)
+    if time_column is None or any(name not in originals for name in PRICE_COLUMNS):
+        raise DataProblem(
+            f"unrecognised layout in {path.name}: found columns {', '.join(found)}; expected a "
+            f"time column ({', '.join(TIME_COLUMNS)}) and {', '.join(PRICE_COLUMNS)}"
+        )
+    volume = next(
+        (name for name in (f"volume_{coin.lower()}", "volume") if name in originals), None
+    )
+    layout = {
+        "unix": "CryptoDataDownload",
+        "open_time": "ccxt/binance open_time",
+        "opentime": "binance-vision klines (with header)",
+        "timestamp": "ISO timestamp (Bybit-style)",
+    }.get(time_column, f"{time_column} column")
+    time = originals[time_column]
+    columns = _Columns(
+        time=time,
+        prices={name: originals[name] for name in PRICE_COLUMNS},
+        volume=originals[volume] if volume else None,
+        layout=layout,
+        parse_time=not pd.api.types.is_numeric_dtype(sample[time]),
+    )
+    return columns, True
+
+
+def _read(path: Path, coin: str) -> tuple[pd.DataFrame, str]:
+    """The file's time, prices and volume as a frame with omc's names, and its layout."""
+    import pandas as pd
+
+    columns, header = _columns(path, coin)
+    wanted = {"timestamp": columns.time, **columns.prices}
+    if columns.volume is not None:
+        wanted["volume"] = columns.volume
+    raw = pd.read_csv(
+        path,
+        header=0 if header else None,
+        usecols=list(wanted.values()),
+        parse_dates=[columns.time] if columns.parse_time else None,
+    )
+    frame = pd.DataFrame({"timestamp": _parse_times(raw[columns.time])})
+    for name in PRICE_COLUMNS:
+        frame[name] = pd.to_numeric(raw[wanted[name]], errors="coerce")
+    volume = wanted.get("volume")
+    frame["volume"] = (
+        pd.to_numeric(raw[volume], errors="coerce") if volume is not None else float("nan")
+    )
+    return frame, columns.layout
 
 
 def read_price_file(path: Path, coin: str) -> ReadBars:
@@ -80,45 +162,9 @@ def read_price_file(path: Path, coin: str) -> ReadBars:
     if not path.is_file():
         raise NotFound(f"no such file: {path}")
     try:
-        if _starts_with_number(path):
-            raw = pd.read_csv(path, header=None)
-            if raw.shape[1] < 6:
-                raise DataProblem(
-                    f"unrecognised layout in {path.name}: {raw.shape[1]} unnamed columns; "
-                    "expected the 12-column data.binance.vision kline layout"
-                )
-            raw = raw.iloc[:, :6]
-            raw.columns = ["open_time", "open", "high", "low", "close", "volume"]
-            layout = "binance-vision klines (no header)"
-        else:
-            raw = pd.read_csv(path)
-            layout = ""
+        frame, layout = _read(path, coin)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as error:
         raise DataProblem(f"cannot read {path.name} as CSV: {error}") from None
-    found = [str(name) for name in raw.columns]
-    raw.columns = [_normalise_name(name) for name in raw.columns]
-    time_column = next((name for name in TIME_COLUMNS if name in raw.columns), None)
-    if time_column is None or any(name not in raw.columns for name in PRICE_COLUMNS):
-        raise DataProblem(
-            f"unrecognised layout in {path.name}: found columns {', '.join(found)}; expected a "
-            f"time column ({', '.join(TIME_COLUMNS)}) and {', '.join(PRICE_COLUMNS)}"
-        )
-    volume_column = next(
-        (name for name in (f"volume_{coin.lower()}", "volume") if name in raw.columns), None
-    )
-    if not layout:
-        layout = {
-            "unix": "CryptoDataDownload",
-            "open_time": "ccxt/binance open_time",
-            "opentime": "binance-vision klines (with header)",
-            "timestamp": "ISO timestamp (Bybit-style)",
-        }.get(time_column, f"{time_column} column")
-    frame = pd.DataFrame({"timestamp": _parse_times(raw[time_column])})
-    for name in PRICE_COLUMNS:
-        frame[name] = pd.to_numeric(raw[name], errors="coerce")
-    frame["volume"] = (
-        pd.to_numeric(raw[volume_column], errors="coerce") if volume_column else float("nan")
-    )
     rows_read = len(frame)
     frame = frame.dropna(subset=["timestamp", "close"])
     frame = frame[(frame["close"] > 0)]

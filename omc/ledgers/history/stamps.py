@@ -3,7 +3,7 @@
 ``numpy.datetime_as_string`` costs about 1 µs per value and per-row ``strftime`` more; the bulk
 writers need a million stamps in a small fraction of a second. Bars repeat a few days and times
 of day, so each distinct day and time of day is formatted once, and every row is gathered from
-those as fixed-width bytes, then viewed as strings.
+those as fixed-width bytes, then split into strings at once.
 """
 
 from __future__ import annotations
@@ -33,48 +33,33 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present) + low, position[offsets]
 
 
-def _as_void(texts: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    return np.ascontiguousarray(texts).view(f"V{texts.dtype.itemsize}")
-
-
 def stamp_text(stamps: np.ndarray, *, sep: str = " ", suffix: str = "") -> list[str]:
     """``YYYY-MM-DD HH:MM:SS.ffffff`` + ``suffix`` for each naive-UTC ``datetime64`` value.
 
     With the defaults this is exactly how SQLAlchemy stores a ``DateTime`` on SQLite, so rows
-    written in bulk and rows written through the ORM share one natural key.
+    written in bulk and rows written through the ORM share one natural key. The rows are laid out
+    as fixed-width ASCII with a newline each and become ``str`` objects in one ``split``.
     """
-    import numpy as np
-
     if len(stamps) == 0:
         return []
-    day_text, day_rows, time_text, time_rows = _parts(stamps, sep, suffix, True)
-    width = 26 + len(suffix)
-    out = np.empty(len(stamps), dtype=[("day", "V44"), ("time", f"V{4 * (width - 11)}")])
-    out["day"] = _as_void(day_text)[day_rows]
-    out["time"] = _as_void(time_text)[time_rows]
-    return out.view(f"<U{width}").tolist()
-
-
-def stamp_bytes(stamps: np.ndarray, *, sep: str = " ", suffix: str = "") -> np.ndarray:
-    """As :func:`stamp_text`, as an ASCII ``S`` array, without the ``.000000`` when every value is
-    a whole second (for COPY: nothing per row in Python)."""
     import numpy as np
 
-    day_text, day_rows, time_text, time_rows = _parts(stamps, sep, suffix, False)
-    day_text, time_text = day_text.astype("S"), time_text.astype("S")
-    width = day_text.dtype.itemsize + time_text.dtype.itemsize
-    out = np.empty(len(stamps), dtype=[("day", day_text.dtype), ("time", time_text.dtype)])
+    day_text, day_rows, time_text, time_rows = _parts(stamps, sep, suffix)
+    # Exact widths (numpy pads text arrays): the day and ``sep``, the time and ``suffix``.
+    day_text = day_text.astype(f"S{10 + len(sep)}")
+    time_text = time_text.astype(f"S{15 + len(suffix)}")
+    layout = [("day", day_text.dtype), ("time", time_text.dtype), ("newline", "S1")]
+    out = np.empty(len(stamps), dtype=layout)
     out["day"] = day_text[day_rows]
     out["time"] = time_text[time_rows]
-    return out.view(f"S{width}")
+    out["newline"] = b"\n"
+    return out.tobytes()[:-1].decode("ascii").split("\n")
 
 
 def _parts(
-    stamps: np.ndarray, sep: str, suffix: str, micros_always: bool
+    stamps: np.ndarray, sep: str, suffix: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct days (``YYYY-MM-DD`` + ``sep``) and times of day (``HH:MM:SS[.ffffff]`` +
+    """Distinct days (``YYYY-MM-DD`` + ``sep``) and times of day (``HH:MM:SS.ffffff`` +
     ``suffix``) as text, and each row's index into them."""
     import numpy as np
 
@@ -87,7 +72,6 @@ def _parts(
         times = times * 1_000_000
     day_text = np.datetime_as_string(days.astype("datetime64[D]"), unit="D")
     day_text = np.char.add(day_text.astype("<U10"), sep)
-    unit = "us" if micros_always or not whole else "s"
-    time_text = np.datetime_as_string(times.astype("datetime64[us]"), unit=unit)
+    time_text = np.datetime_as_string(times.astype("datetime64[us]"), unit="us")
     time_text = np.char.add(np.array([text[11:] for text in time_text.tolist()]), suffix)
     return day_text, day_rows, time_text, time_rows

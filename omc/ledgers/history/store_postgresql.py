@@ -2,10 +2,11 @@
 
 New rows (no stored bar of this market in the file's time range, the common first import) are
 copied straight into ``price_data_5min``: one pass, no staging. Otherwise they are copied into a
-temporary table and merged with one ``INSERT … SELECT … ON CONFLICT``. Rows are sent as COPY
-text built in chunks, with numpy when every price column is exact as fixed-point decimals (see
-:mod:`omc.ledgers.history.copy_text`), else with ``repr`` per value; a writer thread sends one
-chunk while the next is built, so the client's work overlaps the server's.
+temporary table and merged with one ``INSERT … SELECT … ON CONFLICT``. Rows go in chunks in
+COPY's binary format, built with numpy, when every price column is exact as fixed-point
+decimals (see :mod:`omc.ledgers.history.copy_binary`: the server then parses no text, which is
+most of its work besides the primary key), else as COPY text with ``repr`` per value; a writer
+thread sends one chunk while the next is built, so the client's work overlaps the server's.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from omc.ledgers.history import copy_text
+from omc.ledgers.history import copy_binary
 from omc.ledgers.history.batch import PRICES, Batch
-from omc.ledgers.history.stamps import stamp_bytes
 from omc.ledgers.history.store_sql import COLUMNS, RowsExist, conflict_sql
 
 CHUNK_ROWS = 20_000
@@ -37,37 +37,17 @@ def _numbers(values: list[float | None]) -> list[str]:
     return list(map(repr, values))
 
 
-def _fast_chunks(batch: Batch) -> Iterator[tuple[int, bytes]] | None:
-    """COPY text chunks built with numpy, or ``None`` if a price column needs ``repr``."""
-    exact = [copy_text.fixed_point(batch.arrays[name]) for name in PRICES]
-    if any(found is None for found in exact):
+def _binary_chunks(batch: Batch) -> Iterator[tuple[int, bytes]] | None:
+    """Binary COPY chunks built with numpy, or ``None`` if a price column is not exact as
+    fixed-point decimals (a NULL, a negative, too many decimals: then text with ``repr``)."""
+    exact = {name: copy_binary.fixed_point(batch.arrays[name]) for name in PRICES}
+    if any(found is None for found in exact.values()):
         return None
-    stamps = stamp_bytes(batch.stamps, sep="T", suffix="+00")
-    collected = stamp_bytes(batch.collected, sep="T", suffix="+00")
-    constant = f"\t{_text(batch.coin)}\t{_text(batch.quote)}\t".encode()
-    source = f"\t{_text(batch.source)}\t".encode()
-    columns = [
-        (numbers, places, copy_text.integer_width(numbers, places))
-        for numbers, places in exact  # type: ignore[misc]
-    ]
-
-    def chunks() -> Iterator[tuple[int, bytes]]:
-        for start in range(0, len(batch), CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, len(batch))
-            prices = [
-                copy_text.decimal_text(numbers[start:stop], places, width)
-                for numbers, places, width in columns
-            ]
-            fields = [stamps[start:stop], constant, prices[0]]
-            for price in prices[1:]:
-                fields += [b"\t", price]
-            fields += [source, collected[start:stop], b"\n"]
-            yield stop, copy_text.rows(fields, stop - start)
-
-    return chunks()
+    numerics = {name: copy_binary.NumericColumn(*found) for name, found in exact.items()}  # type: ignore[misc]
+    return copy_binary.chunks(batch, list(COLUMNS), numerics, CHUNK_ROWS)
 
 
-def _slow_chunks(batch: Batch) -> Iterator[tuple[int, str]]:
+def _text_chunks(batch: Batch) -> Iterator[tuple[int, str]]:
     stamps, collected = batch.stamp_text(sep="T", suffix="+00")
     constant = f"\t{_text(batch.coin)}\t{_text(batch.quote)}\t"
     source = f"\t{_text(batch.source)}\t"
@@ -87,10 +67,12 @@ def _slow_chunks(batch: Batch) -> Iterator[tuple[int, str]]:
 def _copy(cursor: Any, table: str, batch: Batch, progress: Any) -> None:
     from psycopg.copy import QueuedLibpqWriter
 
-    chunks: Iterator[tuple[int, bytes | str]] = _fast_chunks(batch) or _slow_chunks(batch)
+    binary = _binary_chunks(batch)
+    chunks: Iterator[tuple[int, bytes | str]] = binary or _text_chunks(batch)
     names = ", ".join(COLUMNS)
+    options = " (FORMAT BINARY)" if binary else ""
     writer = QueuedLibpqWriter(cursor)
-    with cursor.copy(f"COPY {table} ({names}) FROM STDIN", writer=writer) as copy:
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN{options}", writer=writer) as copy:
         for stop, data in chunks:
             copy.write(data)
             if progress:
