@@ -10,7 +10,7 @@ import typer
 
 from omc.cli.context import runtime
 from omc.cli.output import JSON_HELP, key_value_table, print_json, stdout
-from omc.errors import UsageProblem
+from omc.errors import NotFound, UsageProblem
 
 app = typer.Typer(
     help="Import, backfill and inspect market and ledger data.",
@@ -113,6 +113,8 @@ def import_(
 
     from omc.ledgers.history.importer import import_file
 
+    if not file.is_file():  # before the database is opened or a progress bar drawn
+        raise NotFound(f"no such file: {file}")
     engine = runtime(ctx).engine()
     if json_output:
         result = import_file(engine, file, coin=coin, quote=quote)

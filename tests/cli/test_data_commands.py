@@ -98,6 +98,7 @@ def test_bad_inputs_give_one_line_and_non_zero_exit(cli, engine, tmp_path):
         66,
         f"omc: error: no such file: {tmp_path / 'missing.csv'}\n",
     )
+    assert result.stdout == ""  # refused before any progress display
     assert cli("data", "prices", "BTC", "--since", "yesterday").exit_code == 64
     assert cli("data", "import", str(bad), "--coin", "B-T").exit_code == 64
     assert cli("data", "backfill", "BTC", "--days", "2", "--source", "kraken").exit_code == 64
