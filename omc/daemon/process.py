@@ -97,6 +97,8 @@ class Daemon:
 
         context = collect_context(runtime)
         context.sleep = self._sleep
+        if self._context is not None:  # a reload keeps the open connections and rate limits
+            context.connections = self._context.connections
         return context
 
     def _install_signals(self) -> None:
@@ -310,6 +312,8 @@ class Daemon:
             log.warning("final heartbeat not written: %s", type(error).__name__)
         if self._lock is not None:
             self._lock.release()
+        if self._context is not None:
+            self._context.connections.close()
         if metrics is not None and hasattr(metrics, "close"):
             metrics.close()
         log.info("omc %s daemon stopped", self.role)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -90,7 +91,8 @@ class RetryPolicy:
 
 class RateLimiter:
     """At most ``per_minute`` requests in any ``window``-second window (CoinSpot allows 1000 a
-    minute; SEC EDGAR 10 a second, given as ``per_minute=10, window=1.0``)."""
+    minute; SEC EDGAR 10 a second, given as ``per_minute=10, window=1.0``). Thread-safe: sources
+    running at once that share a host share its limiter (see :class:`SharedConnections`)."""
 
     def __init__(
         self,
@@ -105,16 +107,63 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        now = self._clock()
-        while self._sent and now - self._sent[0] >= self.window:
-            self._sent.popleft()
-        if len(self._sent) >= self.per_minute:
-            self._sleep(self.window - (now - self._sent[0]))
-            self._sent.popleft()
+        with self._lock:  # a waiting caller holds its turn; the next waits behind it
             now = self._clock()
-        self._sent.append(now)
+            while self._sent and now - self._sent[0] >= self.window:
+                self._sent.popleft()
+            if len(self._sent) >= self.per_minute:
+                self._sleep(self.window - (now - self._sent[0]))
+                self._sent.popleft()
+                now = self._clock()
+            self._sent.append(now)
+
+
+class _KeptOpen(httpx.BaseTransport):
+    """A shared transport that a client's ``close`` leaves open (its owner closes it)."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self.transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.transport.handle_request(request)
+
+    def close(self) -> None:
+        pass
+
+
+class SharedConnections:
+    """What outlives one client: a connection pool (keep-alive connections and one TLS setup
+    instead of one per fetch) and one rate limiter per host and limit, so a limit holds across
+    runs and across sources that call the same host (the SEC's two sources share its 10 a
+    second). Headers, and so keys, stay with each short-lived :class:`HttpClient`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._transport: httpx.HTTPTransport | None = None
+        self._limiters: dict[tuple[str, int, float], RateLimiter] = {}
+
+    def transport(self) -> httpx.BaseTransport:
+        with self._lock:
+            if self._transport is None:
+                self._transport = httpx.HTTPTransport()
+            return _KeptOpen(self._transport)
+
+    def limiter(self, base_url: str, per_minute: int, window: float, sleep: Sleep) -> RateLimiter:
+        key = (urlsplit(base_url).netloc.lower(), per_minute, window)
+        with self._lock:
+            limiter = self._limiters.get(key)
+            if limiter is None:
+                limiter = self._limiters[key] = RateLimiter(per_minute, sleep=sleep, window=window)
+            return limiter
+
+    def close(self) -> None:
+        with self._lock:
+            transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -167,22 +216,31 @@ class HttpClient:
         requests_per_second: int | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Sleep = time.sleep,
+        shared: SharedConnections | None = None,
     ) -> None:
         self.name = name
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._limiter = (
-            RateLimiter(requests_per_second, sleep=sleep, window=1.0)
+        limit = (
+            (requests_per_second, 1.0)
             if requests_per_second
-            else RateLimiter(requests_per_minute, sleep=sleep)
+            else (requests_per_minute, 60.0)
             if requests_per_minute
             else None
+        )
+        self._limiter = (
+            None
+            if limit is None
+            else shared.limiter(base_url, limit[0], limit[1], sleep)
+            if shared is not None
+            else RateLimiter(limit[0], sleep=sleep, window=limit[1])
         )
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             follow_redirects=True,
+            transport=shared.transport() if shared is not None else None,
         )
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:

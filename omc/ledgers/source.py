@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from omc.cache import Cache
 from omc.db import utcnow
-from omc.ledgers.http import HttpClient, RetryPolicy
+from omc.ledgers.http import HttpClient, RetryPolicy, SharedConnections
 from omc.ledgers.upsert import UpdateRule, UpsertCount, upsert
 from omc.settings import Settings
 
@@ -53,7 +53,8 @@ class SecretStore(Protocol):
 @dataclass
 class CollectContext:
     """What a source may use: settings, secrets, the clock, the hot cache and an HTTP client
-    factory.
+    factory (its clients share one connection pool and per-host rate limiters,
+    :attr:`connections`, across runs: :meth:`for_run` copies keep the same one).
 
     Tests pass a fixed ``clock`` and a no-op ``sleep``; the daemon passes the real ones.
     Secrets come from :meth:`secret`; the runner gives each run its own copy
@@ -67,6 +68,7 @@ class CollectContext:
     retry: RetryPolicy | None = None
     vault_secrets: SecretStore | None = None
     purpose: str = "collect"
+    connections: SharedConnections = field(default_factory=SharedConnections)
     _resolved: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
 
     def for_run(self, purpose: str) -> CollectContext:
@@ -127,6 +129,7 @@ class CollectContext:
             requests_per_second=requests_per_second,
             headers=headers,
             sleep=self.sleep,
+            shared=self.connections,
         )
 
 

@@ -100,3 +100,72 @@ def test_rate_limiter_waits_once_the_minute_is_full(sleeps):
         now[0] += 1
     limiter.acquire()
     assert sleeps == [57.0]
+
+
+def _port_recording_server():
+    """An HTTP/1.1 (keep-alive) loopback server that records each request's client port."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    ports: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            ports.append(self.client_address[1])
+            body = b"[]"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, ports
+
+
+def test_clients_of_one_context_share_connections_across_runs(make_ctx, sleeps):
+    server, ports = _port_recording_server()
+    url = f"http://127.0.0.1:{server.server_address[1]}/api"
+    try:
+        ctx = make_ctx()
+        for run in range(3):
+            with ctx.for_run(f"run {run}").http("test", url) as http:
+                assert http.get_json("/x") == []
+        assert len(ports) == 3
+        assert len(set(ports)) == 1
+        with HttpClient("alone", url, sleep=sleeps) as http:  # no context: its own connection
+            http.get_json("/x")
+        ctx.connections.close()
+        with ctx.http("test", url) as http:  # closed: the next run connects anew
+            http.get_json("/x")
+        assert len(set(ports)) == 3
+        ctx.connections.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_rate_limit_holds_across_runs_and_sources_of_one_host(make_ctx, sleeps):
+    server, _ = _port_recording_server()
+    url = f"http://127.0.0.1:{server.server_address[1]}/api"
+    try:
+        ctx = make_ctx()
+        for name in ("sec feed", "sec submissions"):
+            with ctx.for_run(name).http(name, url, requests_per_minute=2) as http:
+                http.get_json("/x")
+        assert sleeps == []
+        with ctx.for_run("again").http("sec feed", url, requests_per_minute=2) as http:
+            http.get_json("/x")  # a third request within the minute must wait
+        assert len(sleeps) == 1
+        assert 0 < sleeps[0] <= 60
+        ctx.connections.close()
+    finally:
+        server.shutdown()
+        server.server_close()
