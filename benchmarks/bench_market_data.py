@@ -233,7 +233,7 @@ def bench_queries(engine, label: str, days: int, repeats: int) -> None:
         else:
             sql = ("SELECT timestamp, quote, bid, ask, last FROM price_data_5min WHERE coin_type = ? "
                    "AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp")  # fmt: skip
-            args = ("C07", f"{start:%Y-%m-%d %H:%M:%S.%f}", f"{end:%Y-%m-%d %H:%M:%S.%f}")
+            args = ("C07", start.isoformat(), end.isoformat())  # as SQLite stores bar times
         for _ in range(repeats):
             began = time.perf_counter()
             with engine.connect() as connection:

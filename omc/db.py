@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import SQLModel
@@ -62,6 +62,51 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return as_utc(value)
+
+
+class _SQLiteText(sqlite.DATETIME):
+    """SQLite's ``DATETIME`` column type (the same DDL) with no conversion of its own: the
+    value is already the text to store."""
+
+    def bind_processor(self, dialect: sa.Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> None:
+        return None
+
+
+class ISOUTCDateTime(UTCDateTime):
+    """:class:`UTCDateTime` that SQLite stores as ISO 8601 text, exactly as
+    ``datetime.isoformat`` writes a UTC time (``2024-01-01T00:00:00+00:00``, microseconds only
+    when not zero), which is what the data tools return: reading it back needs no conversion.
+    The text sorts in time order (a whole second's ``+`` sorts before a fraction's ``.``).
+    PostgreSQL is unchanged (``timestamptz``). Used for ``price_data_5min.timestamp``, the
+    column read on every agent's price query (see :func:`iso_text`).
+    """
+
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLiteText())
+        return super().load_dialect_impl(dialect)
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
+        if dialect.name != "sqlite" or value is None:
+            return super().process_bind_param(value, dialect)
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return iso_text(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if isinstance(value, str):
+            return dt.datetime.fromisoformat(value)
+        return super().process_result_value(value, dialect)
+
+
+def iso_text(value: dt.datetime) -> str:
+    """``value`` (naive = UTC) as UTC ISO 8601 text, as :class:`ISOUTCDateTime` stores it."""
+    return as_utc(value).isoformat()
 
 
 class StringList(sa.TypeDecorator[list[str]]):

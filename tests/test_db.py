@@ -9,7 +9,15 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from omc.db import Money, StringList, UTCDateTime, as_utc, check_connection, make_engine
+from omc.db import (
+    ISOUTCDateTime,
+    Money,
+    StringList,
+    UTCDateTime,
+    as_utc,
+    check_connection,
+    make_engine,
+)
 from omc.errors import ConfigProblem, DatabaseUnreachable
 
 SYDNEY = dt.timezone(dt.timedelta(hours=11))
@@ -61,6 +69,29 @@ def test_timestamp_comparisons_use_utc_instants(probe_table):
             sa.select(sa.func.count()).where(table.c.at < later_in_sydney)
         ).scalar_one()
     assert found == 1
+
+
+def test_iso_timestamps_store_isoformat_text_on_sqlite_and_sort_in_time_order(database_url):
+    """ISOUTCDateTime: SQLite keeps exactly ``datetime.isoformat`` of the UTC time; a whole
+    second sorts before its fractions, and comparisons and round trips work on both databases."""
+    metadata = sa.MetaData()
+    table = sa.Table("iso_probe", metadata, sa.Column("at", ISOUTCDateTime(), primary_key=True))
+    engine = make_engine(database_url)
+    base = dt.datetime(2026, 1, 9, 3, 30, tzinfo=dt.UTC)
+    times = [base + dt.timedelta(seconds=1), base + dt.timedelta(microseconds=500_000), base]
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(table.insert(), [{"at": at.astimezone(SYDNEY)} for at in times])
+            ordered = connection.execute(sa.select(table.c.at).order_by(table.c.at)).scalars()
+            assert list(ordered) == sorted(times)
+            later = connection.execute(sa.select(table.c.at).where(table.c.at > base)).scalars()
+            assert sorted(later) == sorted(times[:2])
+            if engine.dialect.name == "sqlite":
+                text = connection.execute(sa.text("SELECT at FROM iso_probe ORDER BY at"))
+                assert [row[0] for row in text] == [at.isoformat() for at in sorted(times)]
+    finally:
+        engine.dispose()
 
 
 def test_string_lists_round_trip_and_use_array_on_postgresql(probe_table):

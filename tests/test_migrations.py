@@ -57,3 +57,33 @@ def test_embedded_database_is_upgraded_automatically_once(tmp_path):
         assert schema.schema_differences(engine) == []
     finally:
         engine.dispose()
+
+
+def test_price_timestamps_become_iso_text_on_sqlite_and_back(tmp_path):
+    """0007 rewrites SQLite's stored bar times as ISO text (microseconds only when set), in key
+    order and without conflicts, and its downgrade restores the old text exactly."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'prices.sqlite3'}")
+    old = ["2024-01-01 00:00:00.000000", "2024-01-01 00:00:00.500000", "2024-01-01 00:05:00.000000"]
+    insert = sa.text(
+        "INSERT INTO price_data_5min (timestamp, coin_type, quote, last, source, collected_at) "
+        "VALUES (:stamp, 'BTC', 'AUD', 1, 'test', :stamp)"
+    )
+    stored = sa.text("SELECT timestamp, collected_at FROM price_data_5min ORDER BY timestamp")
+    try:
+        schema.upgrade(engine, "0006_source_credentials")
+        with engine.begin() as connection:
+            connection.execute(insert, [{"stamp": stamp} for stamp in old])
+        schema.upgrade(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(stored).all()
+        assert [row[0] for row in rows] == [
+            "2024-01-01T00:00:00+00:00",
+            "2024-01-01T00:00:00.500000+00:00",
+            "2024-01-01T00:05:00+00:00",
+        ]
+        assert [row[1] for row in rows] == old  # collected_at keeps UTCDateTime's text
+        schema.downgrade(engine, "0006_source_credentials")
+        with engine.connect() as connection:
+            assert [row[0] for row in connection.execute(stored)] == old
+    finally:
+        engine.dispose()

@@ -1,22 +1,21 @@
 """The hot read path of ``fetch_price_data``: bars of one coin as plain dicts, near raw speed.
 
-The statement is built with SQLAlchemy once per shape and dialect, compiled once, and then run
-on the caller's own driver connection (the one under its ``Session`` or ``Connection``, inside
-its transaction), so nothing of SQLAlchemy's per-execution machinery runs on this path: the driver's
-plain tuples become dicts in one comprehension. The timestamp is read as text in one fixed
-layout, ``YYYY-MM-DD?HH:MM:SS.ffffff`` (SQLite's stored text as it is; ``to_char`` on
-PostgreSQL, independent of ``DateStyle``), and all of a query's stamps become ISO 8601
-(``2024-01-01T00:00:00+00:00``, as ``datetime.isoformat`` writes a UTC time: microseconds only
-when not zero) with a few ``str`` operations on their joined text, not one Python operation per
-row. Prices are cast to float in SQL. The ``WHERE`` and ``ORDER BY`` follow the primary key
-``(coin_type, timestamp, quote)``, so the rows are one range of it, read in key order.
+The statement is built with SQLAlchemy once per driver and shape, compiled once, and run on the
+caller's own driver connection (the one under its ``Session`` or ``Connection``, inside its
+transaction), so none of SQLAlchemy's per-execution machinery runs on this path: the driver's
+plain tuples become dicts in one comprehension. The timestamp arrives as the ISO 8601 text the
+tools return (``2024-01-01T00:00:00+00:00``, as ``datetime.isoformat`` writes a UTC time:
+microseconds only when not zero): SQLite stores it that way (:class:`omc.db.ISOUTCDateTime`),
+PostgreSQL renders it with ``to_char``, independent of ``DateStyle``. Prices are cast to float
+in SQL. So no type processor, no ``datetime`` and no ORM object is made per row. The ``WHERE``
+and ``ORDER BY`` follow the primary key ``(coin_type, timestamp, quote)``, so the rows are one
+range of it, read in key order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,45 +24,18 @@ from omc.db import as_utc
 from omc.ledgers.exchange.models import PriceBar
 
 PRICES = PriceBar.__table__
-SEPARATOR = "|"  # never in a timestamp's text
-STAMP_WIDTH = 26  # len("YYYY-MM-DD HH:MM:SS.ffffff"), both dialects's text
-WHOLE_SECOND = b".000000"  # bytes 19-25 of a stamp on a whole second
-UTC_SUFFIX = b"+00:00" + SEPARATOR.encode()  # ... replaced by this
 
 
 def _stamp_text(dialect: str) -> sa.ColumnElement[str]:
     if dialect == "postgresql":
         utc = sa.func.timezone("UTC", PRICES.c.timestamp)
-        return sa.type_coerce(sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US'), sa.String)
-    # SQLite keeps naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff" (see omc.db.UTCDateTime).
+        seconds = sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')
+        fraction = sa.case(
+            (sa.func.date_trunc("second", utc) == utc, ""), else_=sa.func.to_char(utc, ".US")
+        )
+        return sa.type_coerce(sa.func.concat(seconds, fraction, "+00:00"), sa.String)
+    # SQLite stores the ISO text itself (omc.db.ISOUTCDateTime).
     return sa.type_coerce(PRICES.c.timestamp, sa.String)
-
-
-def iso_stamps(texts: list[str]) -> list[str]:
-    """``YYYY-MM-DD HH:MM:SS.ffffff`` (or with ``T``) texts as ``datetime.isoformat`` of UTC."""
-    joined = "".join(texts)
-    if not joined or len(joined) != STAMP_WIDTH * len(texts) or not joined.isascii():
-        return _iso_by_text(texts)
-    import numpy as np
-
-    stamps = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, STAMP_WIDTH)
-    if not (stamps[:, 19:] == np.frombuffer(WHOLE_SECOND, dtype=np.uint8)).all():
-        return _iso_by_text(texts)
-    # Whole seconds (every bar): fixed-width rows, rewritten column by column, split once.
-    out = np.empty_like(stamps)
-    out[:, :19] = stamps[:, :19]
-    out[:, 10] = ord("T")
-    out[:, 19:] = np.frombuffer(UTC_SUFFIX, dtype=np.uint8)
-    return out.tobytes()[:-1].decode("ascii").split(SEPARATOR)
-
-
-def _iso_by_text(texts: list[str]) -> list[str]:
-    """The general case (microseconds, any width): a few ``str`` operations on the joined text."""
-    if not texts:
-        return []
-    joined = SEPARATOR.join(texts) + SEPARATOR
-    joined = joined.replace(" ", "T").replace(".000000" + SEPARATOR, SEPARATOR)
-    return joined.replace(SEPARATOR, "+00:00" + SEPARATOR).split(SEPARATOR)[:-1]
 
 
 @dataclass(frozen=True)
@@ -117,12 +89,15 @@ def _compile(dialect: sa.Dialect, low: bool, market: bool, cutoff: bool) -> Driv
     return DriverStatement(compiled.string, constants, order)
 
 
-def _driver_time(value: dt.datetime, dialect: str) -> Any:
-    """A bound time as the driver takes it: aware UTC (psycopg), or the text SQLAlchemy stores
-    for a ``DateTime`` on SQLite (zero-padded, whatever the year)."""
+def _driver_time(value: dt.datetime, dialect: str, *, iso: bool = False) -> Any:
+    """A bound time as the driver takes it: aware UTC (psycopg); on SQLite the text the column
+    stores: ISO for ``timestamp`` (``iso``), else the text SQLAlchemy stores for a ``DateTime``
+    (zero-padded, whatever the year)."""
     value = as_utc(value)
     if dialect == "postgresql":
         return value
+    if iso:
+        return value.isoformat()
     return (
         f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
         f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
@@ -141,9 +116,9 @@ def price_rows(
     """Bars of ``coin`` with ``low <= timestamp <= high`` (and ``collected_at <= cutoff``)."""
     dialect = connection.dialect
     statement = _statement(dialect, low is not None, market is not None, cutoff is not None)
-    values: dict[str, Any] = {"coin": coin, "high": _driver_time(high, dialect.name)}
+    values: dict[str, Any] = {"coin": coin, "high": _driver_time(high, dialect.name, iso=True)}
     if low is not None:
-        values["low"] = _driver_time(low, dialect.name)
+        values["low"] = _driver_time(low, dialect.name, iso=True)
     if market is not None:
         values["market"] = market
     if cutoff is not None:
@@ -154,7 +129,6 @@ def price_rows(
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    stamps = iso_stamps(list(map(itemgetter(0), rows)))
     return [
         {
             "timestamp": stamp,
@@ -164,5 +138,5 @@ def price_rows(
             "ask": ask,
             "last": last,
         }
-        for stamp, (_, quote, bid, ask, last) in zip(stamps, rows, strict=True)
+        for stamp, quote, bid, ask, last in rows
     ]

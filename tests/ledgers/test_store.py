@@ -97,6 +97,45 @@ def test_stamp_text_matches_numpy_and_the_orm_format():
     assert stamp_text(micros[:0]) == []
 
 
+def test_iso_text_is_isoformat_of_each_utc_time():
+    """The bulk writer's text for ``price_data_5min.timestamp`` on SQLite: exactly what the
+    ORM stores through ISOUTCDateTime (microseconds only where set, in a mixed batch too)."""
+    from omc.db import iso_text as one_iso_text
+    from omc.ledgers.history.stamps import iso_text
+
+    values = np.random.default_rng(4).integers(0, 4_000_000_000 * 10**6, 5000)
+    values[::2] -= values[::2] % 1_000_000  # half of them on a whole second
+    stamps = values.astype("datetime64[us]")
+    expected = [one_iso_text(stamp) for stamp in stamps.astype(dt.datetime).tolist()]
+    assert iso_text(stamps) == expected
+    assert iso_text(stamps[:0]) == []
+
+
+def test_bulk_imported_and_upserted_bars_share_one_key(engine, tmp_path):
+    """A bar imported in bulk and the same bar upserted through SQLAlchemy (as the CoinSpot
+    collector writes) are one row: both write the same stored time."""
+    from omc.ledgers.exchange.bars import PRICE_KEY, PRICE_TABLE
+    from omc.ledgers.upsert import upsert
+
+    import_file(engine, write_file(tmp_path / "a.csv.gz", 0, 3), coin="ABC", quote="AUD")
+    row = {
+        "timestamp": START + dt.timedelta(minutes=5),
+        "coin_type": "ABC",
+        "quote": "AUD",
+        "bid": 100.0,
+        "ask": 102.0,
+        "last": 101.0,
+        "source": "coinspot",
+        "collected_at": START + dt.timedelta(minutes=6),
+    }
+    with engine.begin() as connection:
+        counts = upsert(connection, PRICE_TABLE, [row], keys=PRICE_KEY)
+    assert (counts.inserted, counts.updated) == (0, 1)
+    rows = stored(engine)
+    assert len(rows) == 3
+    assert (float(rows[1].bid), float(rows[1].last)) == (100.0, 101.0)
+
+
 def test_fetch_price_data_renders_timestamps_as_isoformat(session):
     stamps = [START, START + dt.timedelta(minutes=5, microseconds=123456)]
     session.add_all(
@@ -272,29 +311,6 @@ def test_the_binary_copy_stores_what_the_repr_text_stores(engine, tmp_path, monk
         return [{**row._asdict(), "coin_type": None} for row in rows]
 
     assert without_coin(fast) == without_coin(slow)
-
-
-def test_iso_stamps_match_isoformat():
-    from omc.ledgers.price_query import iso_stamps
-
-    stamps = [START, START + dt.timedelta(microseconds=120_000), START + dt.timedelta(hours=13)]
-    texts = [f"{stamp:%Y-%m-%d %H:%M:%S.%f}" for stamp in stamps]
-    assert iso_stamps(texts) == [stamp.isoformat() for stamp in stamps]
-    assert iso_stamps([text.replace(" ", "T") for text in texts]) == iso_stamps(texts)
-    assert iso_stamps([]) == []
-
-
-def test_iso_stamps_whole_second_fast_path_matches_isoformat():
-    """Every bar is on a whole second: that case takes the fixed-width path, and other widths
-    (text not written by omc) still come out right."""
-    from omc.ledgers.price_query import iso_stamps
-
-    stamps = [START + dt.timedelta(minutes=5 * i, days=i) for i in range(500)]
-    texts = [f"{stamp:%Y-%m-%d %H:%M:%S.%f}" for stamp in stamps]
-    assert iso_stamps(texts) == [stamp.isoformat() for stamp in stamps]
-    assert iso_stamps([f"{START:%Y-%m-%d %H:%M:%S}"]) == [START.isoformat()]
-    mixed = [texts[0], f"{START:%Y-%m-%d %H:%M:%S}"]
-    assert iso_stamps(mixed) == [START.isoformat(), START.isoformat()]
 
 
 def test_fetch_price_data_bounds_work_for_any_year(session):

@@ -6,7 +6,8 @@
 Its natural key (coin, timestamp, quote) is the primary key, so re-collecting or re-importing never
 duplicates. There is no surrogate id: one index serves the upserts, the bulk import's overlap
 probe and every read (a coin over a span of time, optionally one quote), and on SQLite the table
-is ``WITHOUT ROWID``, clustered on that key, so a span of one coin is read from adjacent pages.
+is ``WITHOUT ROWID``, clustered on that key, so a span of one coin is read from adjacent pages,
+and keeps ``timestamp`` as the ISO 8601 text the data tools return (:class:`omc.db.ISOUTCDateTime`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from omc.db import Money, UTCDateTime, new_id, utcnow
+from omc.db import ISOUTCDateTime, Money, UTCDateTime, new_id, utcnow
 
 
 def _when(nullable: bool = False, **kwargs: object) -> sa.Column:
@@ -40,7 +41,10 @@ class PriceBar(SQLModel, table=True):
         {"sqlite_with_rowid": False},
     )
 
-    timestamp: dt.datetime = Field(sa_column=_when(primary_key=True))
+    # ISO 8601 text on SQLite: what fetch_price_data returns, read with no conversion.
+    timestamp: dt.datetime = Field(
+        sa_column=sa.Column(ISOUTCDateTime(), nullable=False, primary_key=True)
+    )
     coin_type: str = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
     quote: str = Field(default="AUD", sa_column=sa.Column(sa.String(10), primary_key=True))
     bid: Decimal | None = Field(default=None, sa_column=_money())

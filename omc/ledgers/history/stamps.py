@@ -36,12 +36,27 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def stamp_text(stamps: np.ndarray, *, sep: str = " ", suffix: str = "") -> list[str]:
     """``YYYY-MM-DD HH:MM:SS.ffffff`` + ``suffix`` for each naive-UTC ``datetime64`` value.
 
-    With the defaults this is exactly how SQLAlchemy stores a ``DateTime`` on SQLite, so rows
-    written in bulk and rows written through the ORM share one natural key. The rows are laid out
-    as fixed-width ASCII with a newline each and become ``str`` objects in one ``split``.
+    With the defaults this is exactly how SQLAlchemy stores a ``DateTime`` on SQLite (as
+    :class:`omc.db.UTCDateTime` does), so rows written in bulk and rows written through the ORM
+    share one natural key.
     """
     if len(stamps) == 0:
         return []
+    return _lines(stamps, sep, suffix).split("\n")
+
+
+def iso_text(stamps: np.ndarray) -> list[str]:
+    """Each naive-UTC ``datetime64`` value as ``datetime.isoformat`` writes it in UTC
+    (``2024-01-01T00:00:00+00:00``, microseconds only when not zero): how
+    :class:`omc.db.ISOUTCDateTime` stores a time on SQLite."""
+    if len(stamps) == 0:
+        return []
+    return _lines(stamps, "T", "+00:00").replace(".000000+", "+").split("\n")
+
+
+def _lines(stamps: np.ndarray, sep: str, suffix: str) -> str:
+    """Every stamp as ``YYYY-MM-DD`` + ``sep`` + ``HH:MM:SS.ffffff`` + ``suffix``, one a line:
+    fixed-width ASCII records gathered with numpy, decoded once (``split`` makes the strings)."""
     import numpy as np
 
     day_text, day_rows, time_text, time_rows = _parts(stamps, sep, suffix)
@@ -53,7 +68,7 @@ def stamp_text(stamps: np.ndarray, *, sep: str = " ", suffix: str = "") -> list[
     out["day"] = day_text[day_rows]
     out["time"] = time_text[time_rows]
     out["newline"] = b"\n"
-    return out.tobytes()[:-1].decode("ascii").split("\n")
+    return out.tobytes()[:-1].decode("ascii")
 
 
 def _parts(

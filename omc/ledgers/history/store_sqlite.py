@@ -12,6 +12,7 @@ import sqlite3
 from typing import Any
 
 from omc.ledgers.history.batch import Batch
+from omc.ledgers.history.stamps import iso_text, stamp_text
 from omc.ledgers.history.store_sql import COLUMNS, RowsExist, conflict_sql
 
 CHUNK_ROWS = 100_000
@@ -35,7 +36,7 @@ def write(cursor: sqlite3.Cursor, batch: Batch, progress: Any, *, merge: bool) -
     sql = f"INSERT INTO price_data_5min ({names}) VALUES ({values})"  # noqa: S608
     if merge:
         sql += " " + conflict_sql("excluded", "IS NOT")
-    stamps, collected = batch.stamp_text()
+    stamps, collected = iso_text(batch.stamps), stamp_text(batch.collected)
     prices = batch.prices
     total, changed = len(batch), 0
     for start in range(0, total, CHUNK_ROWS):
