@@ -82,8 +82,9 @@ def _dialect(connectable: Engine | Any) -> str:
 
 
 def _timestamps(connectable: Engine | Any) -> sa.ColumnElement[Any]:
-    """The timestamp column without per-row conversion: SQLite's stored naive-UTC text (parsed
-    in one vectorised step), PostgreSQL's aware datetimes as psycopg returns them."""
+    """The timestamp column without per-row conversion: SQLite's stored ISO 8601 text (see
+    ``omc.db.ISOUTCDateTime``; parsed in one vectorised step), PostgreSQL's aware datetimes as
+    psycopg returns them."""
     if _dialect(connectable) == "sqlite":
         return sa.type_coerce(PRICES.c.timestamp, sa.String())
     return sa.type_coerce(PRICES.c.timestamp, sa.DateTime(timezone=True))
