@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from omc.db import as_utc
+from omc.db import as_utc, iso_text
 from omc.ledgers.exchange.models import PriceBar
 
 PRICES = PriceBar.__table__
@@ -97,7 +97,7 @@ def _driver_time(value: dt.datetime, dialect: str, *, iso: bool = False) -> Any:
     if dialect == "postgresql":
         return value
     if iso:
-        return value.isoformat()
+        return iso_text(value)
     return (
         f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
         f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
