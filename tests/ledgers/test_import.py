@@ -117,3 +117,15 @@ def test_constant_columns_are_quoted_not_trusted(engine, tmp_path):
     path.write_text("open_time,open,high,low,close,volume\n2024-01-01 00:00:00,1,1.5,1,1.25,2\n")
     import_file(engine, path, coin="BTC", source="o'brien; DROP TABLE price_data_5min")
     assert [row.source for row in stored(engine)] == ["o'brien; DROP TABLE price_data_5min"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x1f\x8b\x08garbage", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage"],
+    ids=["truncated", "corrupt"],
+)
+def test_a_broken_gzip_file_is_a_data_problem_not_a_crash(engine, tmp_path, content):
+    path = tmp_path / "broken.csv.gz"
+    path.write_bytes(content)
+    with pytest.raises(DataProblem, match=r"cannot read broken.csv.gz as CSV"):
+        import_file(engine, path, coin="BTC")

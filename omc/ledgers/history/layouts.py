@@ -155,15 +155,31 @@ def _read(path: Path, coin: str) -> tuple[pd.DataFrame, str]:
     return frame, columns.layout
 
 
+def _unreadable() -> tuple[type[BaseException], ...]:
+    """What reading a file that is not (gzip'd) CSV raises: a truncated or corrupt gzip stream
+    (``EOFError``, ``zlib.error``), bad text, or what pandas says of the CSV."""
+    import zlib
+
+    import pandas as pd
+
+    return (
+        UnicodeDecodeError,
+        EOFError,
+        zlib.error,
+        OSError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+    )
+
+
 def read_price_file(path: Path, coin: str) -> ReadBars:
     """Read ``path`` into normalised bars, or raise a clear error naming what was found."""
-    import pandas as pd
 
     if not path.is_file():
         raise NotFound(f"no such file: {path}")
     try:
         frame, layout = _read(path, coin)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as error:
+    except _unreadable() as error:
         raise DataProblem(f"cannot read {path.name} as CSV: {error}") from None
     rows_read = len(frame)
     frame = frame.dropna(subset=["timestamp", "close"])
