@@ -92,11 +92,10 @@ class ISOUTCDateTime(UTCDateTime):
         return super().load_dialect_impl(dialect)
 
     def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
-        if dialect.name != "sqlite" or value is None:
-            return super().process_bind_param(value, dialect)
-        if not isinstance(value, dt.datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        return iso_text(value)
+        value = super().process_bind_param(value, dialect)  # checked, UTC (naive on SQLite)
+        if dialect.name == "sqlite" and value is not None:
+            return iso_text(value)
+        return value
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
         if isinstance(value, str):

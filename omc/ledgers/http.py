@@ -221,20 +221,14 @@ class HttpClient:
         self.name = name
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        limit = (
-            (requests_per_second, 1.0)
-            if requests_per_second
-            else (requests_per_minute, 60.0)
-            if requests_per_minute
-            else None
+        requests, window = (
+            (requests_per_second, 1.0) if requests_per_second else (requests_per_minute, 60.0)
         )
-        self._limiter = (
-            None
-            if limit is None
-            else shared.limiter(base_url, limit[0], limit[1], sleep)
-            if shared is not None
-            else RateLimiter(limit[0], sleep=sleep, window=limit[1])
-        )
+        self._limiter: RateLimiter | None = None
+        if requests and shared is not None:
+            self._limiter = shared.limiter(base_url, requests, window, sleep)
+        elif requests:
+            self._limiter = RateLimiter(requests, sleep=sleep, window=window)
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout),
