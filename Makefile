@@ -5,14 +5,16 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LATEST_VENV ?= .venv-latest
 DEMO_HOME ?= $(CURDIR)/.demo-home
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test test-latest constraints lint format bench clean
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions in constraints.txt, the ones CI tests.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,6 +30,22 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+# The newest releases pyproject.toml's ranges admit, in a separate venv: does main still pass?
+test-latest:
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(LATEST_VENV)/bin/python -m pip freeze --exclude-editable
+	$(LATEST_VENV)/bin/python -m pytest
+
+# Rewrite constraints.txt from the environment `make test-latest` built (after it passed).
+constraints:
+	test -x $(LATEST_VENV)/bin/python || { echo "run make test-latest first" >&2; exit 1; }
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(LATEST_VENV)/bin/python -m pip freeze --exclude-editable | grep -v '^-e'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -36,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_help.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_HOME) .pytest_cache .ruff_cache

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from omc.cli.context import runtime
-from omc.cli.output import JSON_HELP, print_json, stderr, stdout
+from omc.cli.output import JSON_HELP, print_json, print_table, stderr, stdout
 from omc.errors import UsageProblem
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def list_(json_output: bool = typer.Option(False, "--json", help=JSON_HELP)) -> 
                 f"{parameter.minimum:g} to {parameter.maximum:g}",
                 parameter.description,
             )
-    stdout().print(table)
+    print_table(table, wrap=("meaning",))
 
 
 @app.command("run")
@@ -241,7 +241,7 @@ def _print_backtest(outcome: Any, initial_cash: float) -> None:
     table.add_column("buy and hold", justify="right")
     for row in metric_rows(result.metrics, result.benchmark):
         table.add_row(*row)
-    console.print(table)
+    print_table(table, console=console)
     console.print(f"equity        {sparkline(result.equity)}")
     if result.benchmark_equity is not None:
         console.print(f"buy and hold  {sparkline(result.benchmark_equity)}")
@@ -369,13 +369,13 @@ def _print_walk_forward(outcome: Any, costs: CostModel, initial_cash: float) -> 
         folds.add_column(name, justify="left" if left else "right", no_wrap=left)
     for row in fold_rows(result.folds):
         folds.add_row(*row)
-    console.print(folds)
+    print_table(folds, console=console)
     stitched = Table(title="stitched out-of-sample")
     stitched.add_column("metric")
     stitched.add_column("out of sample", justify="right")
     for row in metric_rows(result.out_of_sample):
         stitched.add_row(*row)
-    console.print(stitched)
+    print_table(stitched, console=console)
     console.print(f"equity  {sparkline(result.out_of_sample_equity)}")
 
 
@@ -450,4 +450,4 @@ def _print_check(outcome: Any) -> None:
             f"{violation.target_with_later_data:g}",
             f"{violation.target_without_later_data:g}",
         )
-    console.print(table)
+    print_table(table, console=console)

@@ -8,7 +8,7 @@ import typer
 
 from omc.cli import collect_keys
 from omc.cli.context import runtime
-from omc.cli.output import JSON_HELP, print_json, stdout
+from omc.cli.output import JSON_HELP, print_json, print_table, stdout
 from omc.errors import EX_UNAVAILABLE
 
 app = typer.Typer(
@@ -19,7 +19,20 @@ app = typer.Typer(
 
 app.add_typer(collect_keys.app, name="keys")
 
-STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "red", "skipped": "dim"}
+STATUS_STYLE = {
+    "ok": "green",
+    "empty": "yellow",
+    "failed": "red",
+    "skipped": "dim",
+    "cancelled": "dim",
+}
+
+
+def _styled_status(status: str | None) -> str:
+    if status is None:
+        return "-"
+    style = STATUS_STYLE.get(status, "")
+    return f"[{style}]{status}[/]" if style else status
 
 
 def _results_table(results: list[dict[str, Any]]):
@@ -29,11 +42,10 @@ def _results_table(results: list[dict[str, Any]]):
     for name in ("source", "ledger", "status", "inserted", "updated", "note"):
         table.add_column(name, justify="right" if name in ("inserted", "updated") else "left")
     for row in results:
-        style = STATUS_STYLE.get(row["status"], "")
         table.add_row(
             row["source"],
             row["ledger"],
-            f"[{style}]{row['status']}[/]",
+            _styled_status(row["status"]),
             str(row["rows_inserted"]),
             str(row["rows_updated"]),
             row["error"] or "",
@@ -90,7 +102,7 @@ def run(
     if json_output:
         print_json(rows)
     else:
-        stdout().print(_results_table(rows))
+        print_table(_results_table(rows), wrap=("note",))
     if any(result.status == "failed" for result in results):
         raise typer.Exit(EX_UNAVAILABLE)
 
@@ -136,7 +148,7 @@ def sources(
             row["last_status"] or "-",
             row["last_success"] or "never",
         )
-    stdout().print(table)
+    print_table(table, wrap=("configured",))
 
 
 @app.command("start")
@@ -210,13 +222,14 @@ def _render_status(report: dict[str, Any]) -> None:
         ("summary", daemon.get("summary") or "-"),
     ]
     console = stdout()
-    console.print(key_value_table(rows, title="collector"))
+    print_table(key_value_table(rows, title="collector"), console=console)
     table = Table(title="sources")
     for name in (
         "source",
         "enabled",
         "every",
         "last run",
+        "status",
         "last ok",
         "rows 24h",
         "fresh",
@@ -236,12 +249,13 @@ def _render_status(report: dict[str, Any]) -> None:
             "yes" if source["enabled"] else f"no: {source['reason']}",
             _age(source["interval_seconds"]),
             source["last_run"] or "never",
+            _styled_status(source["last_status"]),
             source["last_success"] or "never",
             str(source["rows_24h"]),
             state,
             (error.get("message") or "")[:80],
         )
-    console.print(table)
+    print_table(table, wrap=("enabled", "last error"), console=console)
 
 
 @app.command("status")

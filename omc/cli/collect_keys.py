@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from omc.cli.context import runtime
-from omc.cli.output import JSON_HELP, print_json, stderr, stdout
+from omc.cli.output import JSON_HELP, print_json, print_table, stderr, stdout
 from omc.cli.secrets_input import read_secret
 
 app = typer.Typer(
@@ -98,7 +98,7 @@ def keys_list(
     for row in rows:
         updated = row["updated_at"][:16].replace("T", " ") + " UTC" if row["updated_at"] else "-"
         table.add_row(row["name"], row["value"] or "-", row["source"], updated)
-    stdout().print(table)
+    print_table(table)
 
 
 @app.command("remove")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from omc.cli.output import JSON_HELP, print_json, stderr, stdout
+from omc.cli.output import JSON_HELP, print_json, print_table, stderr, stdout
 
 app = typer.Typer(
     help="Show the effective settings and the config file locations.", no_args_is_help=True
@@ -43,7 +43,7 @@ def show(json_output: bool = typer.Option(False, "--json", help=JSON_HELP)) -> N
     table.add_column("Source", style="dim")
     for row in rows:
         table.add_row(row["name"], "" if row["value"] is None else str(row["value"]), row["source"])
-    stdout().print(table)
+    print_table(table)
 
 
 @app.command("path")

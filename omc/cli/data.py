@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from omc.cli.context import runtime
-from omc.cli.output import JSON_HELP, key_value_table, print_json, stdout
+from omc.cli.output import JSON_HELP, key_value_table, print_json, print_table, stdout
 from omc.errors import NotFound, UsageProblem
 
 app = typer.Typer(
@@ -88,7 +88,7 @@ def latest(
             f"{row['age_seconds']:.0f}s",
             row["from"],
         )
-    stdout().print(table)
+    print_table(table)
 
 
 @app.command("import")
@@ -141,7 +141,7 @@ def import_(
         ("from", result.first),
         ("to", result.last),
     ]
-    stdout().print(key_value_table(rows, title=f"{result.coin}/{result.quote} from {file.name}"))
+    print_table(key_value_table(rows, title=f"{result.coin}/{result.quote} from {file.name}"))
 
 
 @app.command("backfill")
@@ -228,7 +228,7 @@ def stats(
     for name, part in report.items():
         if name != "price_data_5min":
             table.add_row(name, "", str(part["rows"]), part["first"] or "-", part["last"] or "-")
-    stdout().print(table)
+    print_table(table)
 
 
 @app.command("prices")
@@ -272,7 +272,7 @@ def prices(
         table.add_column(name)
     for row in rows:
         table.add_row(*("" if row[name] is None else str(row[name]) for name in columns))
-    stdout().print(table)
+    print_table(table)
     stdout().print(f"{len(rows)} bars")
 
 
@@ -284,7 +284,7 @@ def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str, noun
         table.add_column(name)
     for row in rows:
         table.add_row(*(_cell(row.get(name)) for name in columns))
-    stdout().print(table)
+    print_table(table, wrap=("title",))
     stdout().print(f"{len(rows)} {noun}")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from omc.cli.context import runtime
-from omc.cli.output import JSON_HELP, print_json, stdout
+from omc.cli.output import JSON_HELP, print_json, print_table, stdout
 from omc.cli.secrets_input import ENV_HELP, STDIN_HELP, read_secret
 
 app = typer.Typer(
@@ -121,7 +121,7 @@ def list_(
             "yes" if row["default"] else "",
             _when(row["last_used"]),
         )
-    stdout().print(table)
+    print_table(table)
 
 
 @app.command("default")
@@ -228,4 +228,4 @@ def usage(
                 str(row["output_tokens"]),
                 f"{row['cost_usd']:.4f}",
             )
-        console.print(table)
+        print_table(table, console=console)

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from omc.cli.context import runtime
-from omc.cli.output import JSON_HELP, key_value_table, print_json, stdout
+from omc.cli.output import JSON_HELP, key_value_table, print_json, print_table, stdout
 from omc.errors import EX_UNAVAILABLE
 
 
@@ -36,7 +36,7 @@ def render(report: dict[str, Any]) -> None:
     for part in ("daemon", "ledgers", "lab", "floor"):
         rows.append((part, report[part]["state"]))
     console = stdout()
-    console.print(key_value_table(rows, title="omc status"))
+    print_table(key_value_table(rows, title="omc status"), console=console)
     for problem in (database["error"], redis["error"]):
         if problem:
             console.print(f"[yellow]! {problem}[/]")

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from omc.cli.context import runtime
-from omc.cli.output import JSON_HELP, key_value_table, print_json, stdout
+from omc.cli.output import JSON_HELP, key_value_table, print_json, print_table, stdout
 from omc.errors import EX_NOPERM
 
 app = typer.Typer(
@@ -29,7 +29,7 @@ def _render_status(report: dict[str, Any]) -> None:
         ("secrets", f"{report['secrets']}" + (f" ({by_version})" if by_version else "")),
     ]
     console = stdout()
-    console.print(key_value_table(rows, title="omc vault"))
+    print_table(key_value_table(rows, title="omc vault"), console=console)
     for problem in report["problems"]:
         console.print(f"! {problem}")
 

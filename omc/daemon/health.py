@@ -51,21 +51,27 @@ def _per_source(connection: sa.Connection, since: dt.datetime) -> dict[str, dict
         .group_by(RUNS.c.source),
         "rows_24h",
     )
-    failed = (
-        sa.select(RUNS.c.source, last.label("at"))
-        .where(RUNS.c.status == "failed")
-        .group_by(RUNS.c.source)
-        .subquery()
-    )
-    query = sa.select(RUNS.c.source, RUNS.c.error, RUNS.c.started_at).join(
-        failed, sa.and_(RUNS.c.source == failed.c.source, RUNS.c.started_at == failed.c.at)
-    )
-    for row in connection.execute(query):
+    for row in connection.execute(_latest_run(RUNS.c.status == "failed")):
         found.setdefault(row.source, {})["last_error"] = {
             "at": _iso(row.started_at),
             "message": row.error,
         }
+    for row in connection.execute(_latest_run()):
+        found.setdefault(row.source, {})["last_status"] = row.status
     return found
+
+
+def _latest_run(*where: sa.ColumnElement[bool]) -> sa.Select:
+    """Each source's most recent run (among those matching ``where``)."""
+    newest = (
+        sa.select(RUNS.c.source, sa.func.max(RUNS.c.started_at).label("at"))
+        .where(*where)
+        .group_by(RUNS.c.source)
+        .subquery()
+    )
+    return sa.select(RUNS.c.source, RUNS.c.status, RUNS.c.error, RUNS.c.started_at).join(
+        newest, sa.and_(RUNS.c.source == newest.c.source, RUNS.c.started_at == newest.c.at)
+    )
 
 
 def freshness(
@@ -115,6 +121,7 @@ def collect_status(
                 "reason": plan.reason,
                 "interval_seconds": plan.interval_seconds,
                 "last_run": _iso(seen.get("last_run")),
+                "last_status": seen.get("last_status"),
                 "last_success": _iso(seen.get("last_success")),
                 "last_error": seen.get("last_error"),
                 "rows_24h": int(seen.get("rows_24h") or 0),

@@ -108,6 +108,8 @@ class SourceJob:
         self.metrics.observe(self.source.name, result.status, rows, finished.timestamp())
         if result.status == "failed":
             self._failed(result.error or "failed")
+        elif result.status == "cancelled":
+            pass  # a requested stop: neither a failure nor a recovery
         else:
             if self.health.consecutive_failures:
                 log.info("source %s recovered", self.source.name)

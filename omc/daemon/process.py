@@ -20,7 +20,7 @@ from omc.daemon.jobs import InFlight, SourceJob
 from omc.daemon.lock import CollectorAlreadyRunning, CollectorLock
 from omc.daemon.notify import Notifier
 from omc.errors import OmcError, UsageProblem
-from omc.ledgers.http import TemporaryError
+from omc.ledgers.source import RunCancelled
 from omc.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,8 @@ ROLES = ("collector", "floor", "all")
 LOOP_TICK_SECONDS = 0.2
 
 
-class DaemonStopping(TemporaryError):
-    """Raised inside a source's retry sleep when the daemon is stopping."""
+class DaemonStopping(RunCancelled):
+    """Raised inside a source's retry or rate-limit sleep when the daemon is stopping."""
 
 
 class Daemon:
@@ -90,7 +90,7 @@ class Daemon:
 
     def _sleep(self, seconds: float) -> None:
         if self.stopping.wait(seconds):
-            raise DaemonStopping("the daemon is stopping; run abandoned before storing")
+            raise DaemonStopping("the daemon was asked to stop; run abandoned before storing")
 
     def _make_context(self, runtime: Runtime) -> Any:
         from omc.ledgers.service import collect_context

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from omc.errors import OmcError
 from omc.ledgers.http import MalformedResponse
 from omc.ledgers.runs import CollectorRun
-from omc.ledgers.source import CollectContext, Source
+from omc.ledgers.source import CollectContext, RunCancelled, Source
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ def run_source(engine: Engine, ctx: CollectContext, source: Source) -> RunResult
                 log.warning(
                     "%s: after-store step failed: %s", source.name, result.detail["warning"]
                 )
+        except RunCancelled as cancelled:
+            result.status, result.error = "cancelled", _clean(ctx, cancelled.message)
+            log.info("source %s cancelled: %s", source.name, result.error)
         except OmcError as error:
             result.status, result.error = "failed", _clean(ctx, error.message)
             log.warning("source %s failed: %s", source.name, result.error)

@@ -14,11 +14,12 @@ from sqlmodel import Field, SQLModel
 from omc.db import UTCDateTime
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-RUN_STATUSES = ("ok", "empty", "failed", "skipped")
+RUN_STATUSES = ("ok", "empty", "failed", "skipped", "cancelled")
 
 
 class CollectorRun(SQLModel, table=True):
-    """What one source did in one cycle: status ok / empty / failed / skipped, and row counts."""
+    """What one source did in one cycle: status ok / empty / failed / skipped / cancelled (a
+    requested stop ended it before it stored anything), and row counts."""
 
     __tablename__ = "collector_runs"
     __table_args__ = (sa.Index("ix_collector_runs_source_started_at", "source", "started_at"),)

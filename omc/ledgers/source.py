@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from omc.cache import Cache
 from omc.db import utcnow
+from omc.errors import OmcError
 from omc.ledgers.http import HttpClient, RetryPolicy, SharedConnections
 from omc.ledgers.upsert import UpdateRule, UpsertCount, upsert
 from omc.settings import Settings
@@ -50,13 +51,22 @@ class SecretStore(Protocol):
     def reveal(self, name: str, *, purpose: str) -> str | None: ...
 
 
+class RunCancelled(OmcError):
+    """A requested stop ended the run before it stored anything: ``ctx.sleep`` raises it.
+
+    Not a failure: the run is recorded as ``cancelled`` and does not count toward the source's
+    failure backoff; it is never retried.
+    """
+
+
 @dataclass
 class CollectContext:
     """What a source may use: settings, secrets, the clock, the hot cache and an HTTP client
     factory (its clients share one connection pool and per-host rate limiters,
     :attr:`connections`, across runs: :meth:`for_run` copies keep the same one).
 
-    Tests pass a fixed ``clock`` and a no-op ``sleep``; the daemon passes the real ones.
+    Tests pass a fixed ``clock`` and a no-op ``sleep``; the daemon passes the real ones, whose
+    ``sleep`` raises :class:`RunCancelled` once the daemon is stopping.
     Secrets come from :meth:`secret`; the runner gives each run its own copy
     (:meth:`for_run`), so a vault secret is decrypted at most once per run and not kept after.
     """

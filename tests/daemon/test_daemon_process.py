@@ -180,3 +180,28 @@ def os_kill_hup(pid: int) -> None:
     import signal
 
     os.kill(pid, signal.SIGHUP)
+
+
+def test_a_run_abandoned_by_sigint_is_cancelled_not_failed(engine, start_daemon, loopback_sources):
+    """SIGINT while a source sleeps between retries: its run is ``cancelled``, logged at INFO;
+    nothing is recorded as failed."""
+    import signal
+
+    daemon = start_daemon(
+        ["fail500"],
+        intervals={"fail500": 30},
+        env={"OMC_MARKET__HTTP_ATTEMPTS": "4", "OMC_LOG_LEVEL": "INFO"},
+    )
+    server = loopback_sources.server
+    wait_for(
+        lambda: any(request.path == "/sources/fail500" for request, _ in server.log),
+        what="the first attempt (then up to 7 s of retry sleeps)",
+    )
+    daemon.process.send_signal(signal.SIGINT)
+    assert daemon.process.wait(timeout=STOP_BOUND) == 0, daemon.output()
+    runs = runs_by_source(engine)["fail500"]
+    assert [run.status for run in runs] == ["cancelled"]
+    assert runs[0].error == "the daemon was asked to stop; run abandoned before storing"
+    output = daemon.output()
+    assert "source fail500 cancelled" in output
+    assert "WARNING" not in output.split("received SIGINT")[-1], output

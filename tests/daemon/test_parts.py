@@ -185,3 +185,55 @@ def test_sources_that_never_stored_a_row_have_no_data_and_are_not_stale(engine, 
     assert _source(report, "coinspot")["freshness"] == {"state": "no data", "age_seconds": None}
     assert (report["stale"], report["no_data"]) == ([], ["defillama", "coinspot"])
     assert summary_line(report) == "collector never started (`omc collect start`)"
+
+
+def test_a_cancelled_run_is_shown_as_such_and_is_not_the_last_error(engine, monkeypatch):
+    monkeypatch.setenv("OMC_COLLECT__INTERVALS", '{"coinspot": 60}')
+    monkeypatch.setenv("OMC_COLLECT__DISABLED", all_sources_but("coinspot"))
+    settings = load_settings().settings
+    _run(engine, "coinspot", "failed", NOW - dt.timedelta(minutes=5), error="coinspot: HTTP 500")
+    _run(engine, "coinspot", "cancelled", NOW - dt.timedelta(minutes=1), error="asked to stop")
+    coinspot = _source(collect_status(engine, settings, now=NOW), "coinspot")
+    assert coinspot["last_status"] == "cancelled"
+    assert coinspot["last_error"]["message"] == "coinspot: HTTP 500"
+
+
+def test_a_cancelled_run_does_not_count_toward_the_failure_backoff(engine, caplog):
+    """A run whose sleep is cut short by a stop is recorded ``cancelled`` at INFO and leaves the
+    source's failure count where it was."""
+    from omc.daemon.jobs import InFlight, SourceJob
+    from omc.daemon.process import DaemonStopping
+    from omc.ledgers.runs import CollectorRun
+    from omc.ledgers.source import CollectContext, Source
+
+    class Sleepy(Source):
+        name = "sleepy"
+        ledger = "glass"
+        interval = dt.timedelta(seconds=60)
+
+        def fetch(self, ctx):
+            ctx.sleep(5)  # the daemon's sleep raises once it is stopping
+
+        def validate(self, raw):  # pragma: no cover - never reached
+            raise AssertionError
+
+        def normalise(self, validated, ctx):  # pragma: no cover - never reached
+            raise AssertionError
+
+    def stopping_sleep(seconds: float) -> None:
+        raise DaemonStopping("the daemon was asked to stop; run abandoned before storing")
+
+    context = CollectContext(settings=load_settings().settings, sleep=stopping_sleep)
+    job = SourceJob(Sleepy(), engine, lambda: context, 60, 1800, InFlight())
+    job.health.consecutive_failures = 2
+    with caplog.at_level(logging.INFO, logger="omc"):
+        job()
+    assert job.health.consecutive_failures == 2
+    with engine.connect() as connection:
+        statuses = connection.execute(sa.select(CollectorRun.__table__.c.status)).scalars().all()
+    assert statuses == ["cancelled"]
+    (record,) = [r for r in caplog.records if "sleepy" in r.getMessage()]
+    assert (record.levelname, record.getMessage()) == (
+        "INFO",
+        "source sleepy cancelled: the daemon was asked to stop; run abandoned before storing",
+    )

@@ -1,12 +1,24 @@
 """Loopback servers speaking the providers' HTTP protocols, and helpers for BYOM tests.
 
-Bodies follow the documented wire formats: OpenAI chat completions (``POST /v1/chat/completions``)
-and Gemini's REST ``generateContent`` (``POST /v1beta/models/MODEL:generateContent``).
+Bodies follow the documented wire formats: OpenAI chat completions (``POST /v1/chat/completions``),
+Anthropic's Messages API (``POST /v1/messages``) and Gemini's REST ``generateContent``
+(``POST /{v1,v1beta,v1alpha}/models/MODEL:generateContent``). The real Gemini service answers
+every one of its API versions, and google-genai releases have moved between them (``v1beta``
+until 2.x, ``v1`` since), so the loopback server answers them all, as the real one does;
+:func:`gemini_layout` says which one the installed SDK used.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
+
+# The API versions the Gemini REST service serves (ai.google.dev/gemini-api/docs/api-versions).
+GEMINI_API_VERSIONS = ("v1", "v1beta", "v1alpha")
+GEMINI_GENERATE = re.compile(
+    r"^/(?P<version>v1|v1beta|v1alpha)/models/(?P<model>[^/:]+):generateContent$"
+)
 
 CANARY = "sk-CANARY-7f3e9b2c41d84a6e9c0b5d7a1e2f3c4d"
 GEMINI_CANARY = "AIzaSyCANARY-0b1c2d3e4f5a6b7c8d9e440000"
@@ -58,6 +70,25 @@ def gemini_response(model: str = "gemini-2.5-flash", prompt: int = 8, output: in
 
 def gemini_error(status: int, message: str, reason: str) -> dict:
     return {"error": {"code": status, "message": message, "status": reason}}
+
+
+def expect_gemini(httpserver, body: dict, *, model: str | None = None, status: int = 200) -> None:
+    """Answer ``generateContent`` for ``model`` (any model if None) under every API version."""
+    if model is None:
+        uri = GEMINI_GENERATE
+    else:
+        versions = "|".join(GEMINI_API_VERSIONS)
+        uri = re.compile(rf"^/(?P<version>{versions})/models/{re.escape(model)}:generateContent$")
+    httpserver.expect_request(uri, method="POST").respond_with_json(body, status=status)
+
+
+def gemini_layout(httpserver) -> str:
+    """The API version the installed Gemini SDK sent its first ``generateContent`` under."""
+    for request, _ in httpserver.log:
+        match = GEMINI_GENERATE.match(request.path)
+        if match:
+            return match["version"]
+    raise AssertionError(f"no generateContent request in {[r.path for r, _ in httpserver.log]}")
 
 
 @pytest.fixture

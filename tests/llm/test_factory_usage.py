@@ -29,7 +29,13 @@ from omc.llm.usage import usage_report
 from omc.llm.validation import TooManyValidations, record_attempt
 from omc.settings import load_settings
 from omc.vault import Vault
-from tests.llm.conftest import CANARY, GEMINI_CANARY, gemini_response, openai_completion
+from tests.llm.conftest import (
+    CANARY,
+    GEMINI_CANARY,
+    expect_gemini,
+    gemini_response,
+    openai_completion,
+)
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -149,9 +155,7 @@ def test_usage_callback_records_tokens_and_cost_from_real_openai_calls(
 def test_usage_from_gemini_and_the_session_cost_limit(
     engine, vault, settings, httpserver, gemini_url
 ):
-    httpserver.expect_request("/v1beta/models/gemini-2.5-flash:generateContent").respond_with_json(
-        gemini_response(prompt=1_000_000, output=0)
-    )
+    expect_gemini(httpserver, gemini_response(prompt=1_000_000, output=0))
     session_id = uuid.uuid4()
     with session_scope(engine) as session:
         user = get_or_create_user(session, "frank")

@@ -11,8 +11,11 @@ from typer.main import get_command
 from omc.cli.main import app
 from tests.llm.conftest import (
     CANARY,
+    GEMINI_API_VERSIONS,
     GEMINI_CANARY,
+    expect_gemini,
     gemini_error,
+    gemini_layout,
     gemini_response,
     openai_completion,
     openai_error,
@@ -60,14 +63,13 @@ def test_add_validates_against_an_openai_server_and_lists_the_key_masked(
 def test_add_validates_a_gemini_key_against_the_gemini_rest_api(
     cli, db_env, httpserver, gemini_url
 ):
-    httpserver.expect_request(
-        "/v1beta/models/gemini-2.5-flash:generateContent", method="POST"
-    ).respond_with_json(gemini_response())
+    expect_gemini(httpserver, gemini_response(), model="gemini-2.5-flash")
     result = cli(
         "llm", "add", "--provider", "google", "--model", "gemini-2.5-flash",
         "--base-url", gemini_url, input=GEMINI_CANARY + "\n",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert gemini_layout(httpserver) in GEMINI_API_VERSIONS
     assert httpserver.log[0][0].headers["x-goog-api-key"] == GEMINI_CANARY
     (row,) = listed(cli)
     assert (row["provider"], row["key"], row["default"]) == ("google", "AIza…440000", True)
@@ -96,7 +98,8 @@ def test_failed_validation_gives_a_plain_message_and_stores_nothing(
 
 
 def test_gemini_invalid_key_maps_to_the_plain_message(cli, db_env, httpserver, gemini_url):
-    httpserver.expect_request("/v1beta/models/gemini-2.5-flash:generateContent").respond_with_json(
+    expect_gemini(
+        httpserver,
         gemini_error(400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT"),
         status=400,
     )
