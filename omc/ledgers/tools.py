@@ -313,7 +313,8 @@ def fetch_order_history(
     *,
     as_of: Any = None,
 ) -> list[dict[str, Any]]:
-    """One user's orders (never another's), newest first; the range defaults to 30 days."""
+    """One user's orders (never another's), paper and live, newest first; the range defaults to
+    30 days. ``price`` is the average fill price once filled (else the quoted rate)."""
     table = Order.__table__
     try:
         user = _user(user_id)
@@ -339,12 +340,14 @@ def fetch_order_history(
             "side": row.side,
             "order_type": row.order_type,
             "mode": row.mode,
+            "account": row.account,
             "status": row.status,
             "quantity": row.quantity,
             "price": row.price,
             "filled_quantity": row.filled_quantity,
             "average_fill_price": row.average_fill_price,
             "fee": row.fee,
+            "status_reason": row.status_reason,
             "created_at": _iso(row.created_at),
             "filled_at": _iso(row.filled_at),
         }
@@ -355,7 +358,8 @@ def fetch_order_history(
 def fetch_user_positions(
     session: Any, user_id: Any, coin_type: str | None = None, *, as_of: Any = None
 ) -> list[dict[str, Any]]:
-    """One user's holdings: ``coin_type``, ``quantity``, ``average_price``, ``total_cost``."""
+    """One user's current holdings (paper and live, each account; closed positions left out):
+    ``coin_type``, ``quantity``, ``average_price``, ``total_cost`` (FIFO cost, fees included)."""
     table = Position.__table__
     try:
         user = _user(user_id)
@@ -363,7 +367,9 @@ def fetch_user_positions(
         coin = _symbol(coin_type) if coin_type is not None else None
     except BadValue:
         return []
-    query = _known_by(sa.select(table).where(table.c.user_id == user), table, cutoff)
+    query = _known_by(
+        sa.select(table).where(table.c.user_id == user, table.c.quantity > 0), table, cutoff
+    )
     if coin is not None:
         query = query.where(table.c.coin_type == coin)
     return [
@@ -371,13 +377,16 @@ def fetch_user_positions(
             "coin_type": row.coin_type,
             "quote": row.quote,
             "mode": row.mode,
+            "account": row.account,
             "quantity": row.quantity,
             "average_price": row.average_price,
             "total_cost": row.total_cost,
             "realized_pnl": row.realized_pnl,
             "updated_at": _iso(row.updated_at),
         }
-        for row in _execute(session, query.order_by(table.c.coin_type, table.c.mode))
+        for row in _execute(
+            session, query.order_by(table.c.coin_type, table.c.mode, table.c.account)
+        )
     ]
 
 
