@@ -36,6 +36,7 @@ def upgrade() -> None:
         batch.add_column(_money("quoted_rate"))
         batch.add_column(_money("max_slippage"))
         batch.add_column(sa.Column("reference", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("owner", sa.String(100), nullable=True))
         batch.add_column(sa.Column("sent_at", omc.db.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("updated_at", omc.db.UTCDateTime(), nullable=True))
         batch.create_index(
@@ -144,6 +145,7 @@ def downgrade() -> None:
         for name in (
             "updated_at",
             "sent_at",
+            "owner",
             "reference",
             "max_slippage",
             "quoted_rate",

@@ -23,6 +23,7 @@ from omc.floor.brokers.base import (
     Fill,
     OrderResult,
 )
+from omc.floor.brokers.owner import owner_is_dead
 from omc.floor.lots import Lots
 from omc.floor.models import TradingAccount
 from omc.ledgers.exchange.models import Order, Position, Trade
@@ -75,20 +76,46 @@ def lock_account(
     return account
 
 
-def blocking_orders(
+def mark_orphans_unknown(
     session: Session, ref: AccountRef, *, now: dt.datetime, stale_after: float
-) -> list[Order]:
-    """Orders that stop this account trading: ``unknown`` ones, and ``submitting`` ones older
-    than ``stale_after`` seconds (their process died before recording the answer)."""
+) -> int:
+    """``submitting`` rows that will never get their answer become ``unknown``: their process
+    is gone, or they are older than ``stale_after`` seconds. Returns how many."""
     stale = now - dt.timedelta(seconds=stale_after)
     query = sa.select(Order).where(
         Order.user_id == ref.user_id,
         Order.mode == ref.mode,
         Order.account == ref.name,
-        sa.or_(
-            Order.status.in_(sorted(BLOCKING_STATUSES)),
-            sa.and_(Order.status == "submitting", Order.created_at < stale),
-        ),
+        Order.status == "submitting",
+    )
+    changed = 0
+    for order in session.execute(query).scalars():
+        if owner_is_dead(order.owner):
+            reason = "the process sending it stopped before CoinSpot's answer was recorded"
+        elif order.created_at < stale:
+            reason = f"no answer was recorded within {stale_after:g} s"
+        else:
+            continue
+        order.status = "unknown"
+        order.status_reason = f"{reason}; it is never re-sent: `omc floor reconcile` settles it"
+        order.updated_at = now
+        changed += 1
+    if changed:
+        session.flush()
+    return changed
+
+
+def blocking_orders(
+    session: Session, ref: AccountRef, *, now: dt.datetime, stale_after: float
+) -> list[Order]:
+    """Orders that stop this account trading: ``unknown`` ones (orphaned ``submitting`` rows
+    are made ``unknown`` first)."""
+    mark_orphans_unknown(session, ref, now=now, stale_after=stale_after)
+    query = sa.select(Order).where(
+        Order.user_id == ref.user_id,
+        Order.mode == ref.mode,
+        Order.account == ref.name,
+        Order.status.in_(sorted(BLOCKING_STATUSES)),
     )
     return list(session.execute(query.order_by(Order.created_at)).scalars())
 

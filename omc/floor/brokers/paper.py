@@ -32,6 +32,7 @@ from omc.floor.brokers.base import (
     Side,
 )
 from omc.floor.brokers.config import AMOUNT_STEP, BrokerConfig
+from omc.floor.brokers.owner import current_owner
 from omc.floor.brokers.prices import PriceSnapshot, PriceSource
 from omc.ledgers.exchange.models import Order, Position
 
@@ -268,6 +269,7 @@ class PaperBroker:
                 quoted_rate=quoted.rate,
                 max_slippage=max_slippage,
                 reference=reference,
+                owner=current_owner(),
                 created_at=now,
                 sent_at=now,
                 collected_at=now,

@@ -99,6 +99,9 @@ class Order(SQLModel, table=True):
     average_fill_price: Decimal | None = Field(default=None, sa_column=_money())
     fee: Decimal | None = Field(default=None, sa_column=_money())
     reference: str | None = Field(default=None, max_length=100)
+    # The process that sent it (host:pid:start), so a `submitting` row left by a dead process
+    # is known to be unknown at once.
+    owner: str | None = Field(default=None, max_length=100)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_when())
     sent_at: dt.datetime | None = Field(default=None, sa_column=_when(nullable=True))
     filled_at: dt.datetime | None = Field(default=None, sa_column=_when(nullable=True))
