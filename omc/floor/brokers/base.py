@@ -33,7 +33,8 @@ BLOCKING_STATUSES = frozenset({"unknown"})
 class OrderRefused(OmcError):
     """The broker would not place the order; nothing was sent. ``code`` names the reason for
     programs (``stale_price``, ``no_price``, ``insufficient_cash``, ``insufficient_coin``,
-    ``below_minimum``, ``unknown_orders``, ``bad_amount``); the message says it for people."""
+    ``below_minimum``, ``unknown_orders``, ``bad_amount``, ``exchange_refused``); the message
+    says it for people."""
 
     exit_code = EX_TEMPFAIL
 

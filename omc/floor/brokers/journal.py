@@ -51,25 +51,31 @@ def lock_account(
     transaction ends (an UPDATE first: a row lock on PostgreSQL, the write lock on SQLite), so
     two processes trading one account take turns instead of both spending the same cash."""
     table = TradingAccount.__table__
-    touched = session.execute(
+    touch = (
         sa.update(table)
         .where(table.c.user_id == ref.user_id, table.c.mode == ref.mode, table.c.name == ref.name)
         .values(updated_at=now)
     )
-    if touched.rowcount == 0:
-        session.add(
-            TradingAccount(
-                user_id=ref.user_id,
-                mode=ref.mode,
-                name=ref.name,
-                cash=initial_cash,
-                initial_cash=initial_cash,
-                created_at=now,
-                reset_at=now,
-                updated_at=now,
-            )
-        )
-        session.flush()
+    if session.execute(touch).rowcount == 0:
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        values = {
+            "id": uuid.uuid4(),
+            "user_id": ref.user_id,
+            "mode": ref.mode,
+            "name": ref.name,
+            "quote": "AUD",
+            "cash": initial_cash,
+            "initial_cash": initial_cash,
+            "created_at": now,
+            "reset_at": now,
+            "updated_at": now,
+        }
+        # Another process may create it at the same moment: then theirs stands.
+        session.execute(insert(table).values(**values).on_conflict_do_nothing())
+        session.execute(touch)
     account = find_account(session, ref)
     assert account is not None
     session.refresh(account)
