@@ -1,17 +1,20 @@
-"""``omc floor``: the trading floor. For now only ``omc floor keys`` (CoinSpot credentials)."""
+"""``omc floor``: the trading floor: ``omc floor keys`` (CoinSpot credentials) here, trading by
+hand and what the brokers recorded in :mod:`omc.cli.floor_orders`."""
 
 from __future__ import annotations
 
 import typer
 
+from omc.cli import floor_orders
 from omc.cli.context import runtime
 from omc.cli.output import JSON_HELP, print_json, stdout
 from omc.cli.secrets_input import read_secret
 
 app = typer.Typer(
     help=(
-        "The trading floor. For now: your CoinSpot API keys (`omc floor keys`); promoting and "
-        "trading algorithms arrive later with the trading floor release."
+        "The trading floor: your CoinSpot API keys, paper and live orders by hand, balances, "
+        "positions and P&L. Promoting and trading algorithms arrive later with the trading "
+        "floor release."
     ),
     no_args_is_help=True,
 )
@@ -89,3 +92,6 @@ def keys_remove(ctx: typer.Context) -> None:
     with rt.session() as session:
         remove_coinspot(session, user_id)
     stdout().print("removed: CoinSpot key and secret erased")
+
+
+floor_orders.register(app, keys)
