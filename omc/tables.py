@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 import omc.core.models  # registers users, audit_log
 import omc.daemon.models  # registers daemon_instances
 import omc.floor.models
+import omc.floor.trading.models
 import omc.ledgers  # registers the four ledgers and collector_runs
 import omc.llm.models
 import omc.vault.models  # noqa: F401  (registers vault_keys)

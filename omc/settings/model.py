@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from omc.settings.floor import FloorSettings
+from omc.settings.floor import FloorSettings, NotifySettings
 from omc.settings.ledgers import CatalystSettings, GlassSettings, HumanSettings
 from omc.settings.sections import (
     BacktestSettings,
@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     collect: CollectSettings = CollectSettings()
     daemon: DaemonSettings = DaemonSettings()
     floor: FloorSettings = FloorSettings()
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]
