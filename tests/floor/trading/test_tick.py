@@ -128,7 +128,8 @@ def test_a_daily_loss_beyond_the_limit_halts_until_the_next_day(floor):
     exchange.at = lambda: NOW + 2 * HOUR
     result = run_tick(context, deployment.id, NOW + 2 * HOUR)
     assert result.outcome == "halted"
-    assert "below the day's start" in result.reason and "10.00%" in result.reason
+    assert "below the day's start" in result.reason
+    assert "10.00%" in result.reason
     row = deployment_row(engine, deployment.id)
     assert row.status == "halted"
     assert row.halted_until == dt.datetime(2026, 1, 6, tzinfo=dt.UTC)
@@ -137,7 +138,7 @@ def test_a_daily_loss_beyond_the_limit_halts_until_the_next_day(floor):
 
 
 def test_a_drawdown_beyond_the_limit_halts(floor):
-    engine, context, exchange, _, promote = floor
+    engine, context, _exchange, _, promote = floor
     insert_prices(engine, [100, 100, 100, 100, 100, 110, 110, 90, 90])
     deployment = promote(max_drawdown="0.15", daily_loss_limit="0.5")
     run_tick(context, deployment.id, NOW)
@@ -173,6 +174,7 @@ def test_a_broker_error_after_sending_leaves_the_order_pending_and_it_is_never_r
     exchange.at = lambda: NOW + 2 * HOUR
     run_tick(context, deployment.id, NOW + 2 * HOUR)
     first = decisions(engine, deployment.id)[0]
-    assert first.outcome == "ordered" and "settled after a restart" in first.reason
+    assert first.outcome == "ordered"
+    assert "settled after a restart" in first.reason
     assert deployment_row(engine, deployment.id).units == Decimal("4.5")
     assert len(exchange.orders) == 1
