@@ -15,7 +15,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-ROLE_HELP = "collector (the data collectors), floor (trading: no jobs yet) or all."
+ROLE_HELP = (
+    "collector (the data collectors), floor (the trading daemon: every running deployment) or all."
+)
 
 
 @app.command("run")

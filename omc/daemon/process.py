@@ -1,8 +1,9 @@
 """The daemon process: start the scheduler, answer signals, beat, reload, and stop in bounded time.
 
-SIGTERM and SIGINT stop it: no new runs start, running ones get ``daemon.stop_timeout_seconds``
-to finish (each source stores in one transaction, so an abandoned run leaves nothing half
-written), then the process exits 0. SIGHUP reloads the settings and re-plans the jobs. It tells
+SIGTERM and SIGINT stop it: no new runs start, running ones (source runs, trading ticks) get
+``daemon.stop_timeout_seconds`` to finish (each source stores in one transaction and a tick
+commits its order before sending it, so an abandoned run leaves nothing half written), then
+the process exits 0. The floor role runs :class:`~omc.daemon.floor_jobs.FloorJobs`. SIGHUP reloads the settings and re-plans the jobs. It tells
 systemd what it is doing through :class:`~omc.daemon.notify.Notifier`.
 """
 
@@ -51,12 +52,18 @@ class Daemon:
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._lock: CollectorLock | None = None
+        self._floor_lock: CollectorLock | None = None
+        self.floor: Any = None
         self._context: Any = None
         self._stored_keys: set[str] = set()
 
     @property
     def collects(self) -> bool:
         return self.role in ("collector", "all")
+
+    @property
+    def trades(self) -> bool:
+        return self.role in ("floor", "all")
 
     # --- setup -----------------------------------------------------------------------------
 
@@ -113,29 +120,37 @@ class Daemon:
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, reload)
 
-    def _acquire_lock(self, runtime: Runtime) -> None:
-        lock = CollectorLock(runtime.engine(), "collector")
+    def _acquire_lock(self, runtime: Runtime, role: str = "collector") -> CollectorLock:
+        lock = CollectorLock(runtime.engine(), role)
         try:
             lock.acquire()
         except CollectorAlreadyRunning as error:
-            holder = latest(runtime.engine(), ("collector", "all"))
+            holder = latest(runtime.engine(), (role, "all"))
             alive = liveness(holder, runtime.settings.daemon.heartbeat_seconds, _now())
             if holder and alive["alive"]:
+                what = "a collector" if role == "collector" else "a floor (trading) daemon"
+                how = "`omc collect stop`" if role == "collector" else "SIGTERM or systemctl stop"
                 raise CollectorAlreadyRunning(
-                    f"a collector is already running against this database (pid {holder['pid']} "
+                    f"{what} is already running against this database (pid {holder['pid']} "
                     f"on {holder['host']}, heartbeat {alive['heartbeat_age_seconds']}s ago); "
-                    "stop it first with `omc collect stop`"
+                    f"stop it first with {how}"
                 ) from None
             raise error from None
-        self._lock = lock
+        return lock
 
     # --- jobs ------------------------------------------------------------------------------
 
     def _may_collect(self) -> bool:
-        if self._lock is None:
+        return self._holds(self._lock)
+
+    def _may_trade(self) -> bool:
+        return self._holds(self._floor_lock)
+
+    def _holds(self, lock: CollectorLock | None) -> bool:
+        if lock is None:
             return True
         try:
-            return self._lock.verify()
+            return lock.verify()
         except CollectorAlreadyRunning as error:
             log.error("%s; stopping", error.message)
             self.exit_code = error.exit_code
@@ -188,15 +203,20 @@ class Daemon:
         return self._stored_keys
 
     def summary(self) -> str:
-        if not self.collects:
-            return f"{self.role}: running; the floor role has no jobs yet"
-        running = [plan for plan in self.plans if plan.enabled]
-        failing = sorted(name for name, job in self.jobs.items() if job.health.consecutive_failures)
-        text = f"{self.role}: {len(running)} source(s) scheduled"
-        if failing:
-            text += f", {len(failing)} failing ({', '.join(failing)})"
-        off = len(self.plans) - len(running)
-        return text + (f", {off} off" if off else "")
+        parts = []
+        if self.collects:
+            running = [plan for plan in self.plans if plan.enabled]
+            failing = sorted(
+                name for name, job in self.jobs.items() if job.health.consecutive_failures
+            )
+            text = f"{len(running)} source(s) scheduled"
+            if failing:
+                text += f", {len(failing)} failing ({', '.join(failing)})"
+            off = len(self.plans) - len(running)
+            parts.append(text + (f", {off} off" if off else ""))
+        if self.trades and self.floor is not None:
+            parts.append(self.floor.summary())
+        return f"{self.role}: " + ("; ".join(parts) or "running")
 
     def detail(self) -> dict[str, Any]:
         sources = {}
@@ -208,10 +228,15 @@ class Daemon:
                 "reason": plan.reason,
                 **(job.health.as_dict() if job and plan.enabled else {}),
             }
-        return {"role": self.role, "sources": sources}
+        detail: dict[str, Any] = {"role": self.role, "sources": sources}
+        if self.trades and self.floor is not None:
+            detail["floor"] = self.floor.detail()
+        return detail
 
     def _heartbeat(self, runtime: Runtime, me: Identity, state: str = "running") -> None:
         if self.collects and not self._may_collect():
+            return
+        if self.trades and not self._may_trade():
             return
         summary = self.summary()
         try:
@@ -231,7 +256,14 @@ class Daemon:
         settings = runtime.settings
         engine = runtime.engine()
         if self.collects:
-            self._acquire_lock(runtime)
+            self._lock = self._acquire_lock(runtime, "collector")
+        if self.trades:
+            try:
+                self._floor_lock = self._acquire_lock(runtime, "floor")
+            except CollectorAlreadyRunning:
+                if self._lock is not None:
+                    self._lock.release()
+                raise
         me = Identity.current(self.role)
         metrics: Any = None
         scheduler: Any = None
@@ -241,8 +273,8 @@ class Daemon:
             scheduler = build_scheduler(settings.daemon.max_workers)
             self._context = self._make_context(runtime)
             self._apply_plans(runtime, scheduler, metrics)
-            if not self.collects:
-                log.info("the floor role has no jobs yet: trading arrives with the floor release")
+            if self.trades:
+                self._start_floor(runtime, scheduler, metrics)
             add_every(
                 scheduler,
                 "heartbeat",
@@ -267,6 +299,16 @@ class Daemon:
             os._exit(self.exit_code)  # worker threads stuck in I/O must not hold the exit
         return self.exit_code
 
+    def _start_floor(self, runtime: Runtime, scheduler: Any, metrics: Any) -> None:
+        from omc.daemon.floor_jobs import FloorJobs
+        from omc.daemon.scheduler import add_every
+
+        self.floor = FloorJobs(
+            runtime, scheduler, self.in_flight, self.stopping, metrics, self._may_trade
+        )
+        self.floor.sync()
+        add_every(scheduler, "floor-sync", runtime.settings.floor.sync_seconds, self.floor.sync)
+
     def _loop(self, runtime: Runtime, scheduler: Any, metrics: Any) -> None:
         while not self._stop.is_set():
             self._stop.wait(LOOP_TICK_SECONDS)
@@ -287,6 +329,8 @@ class Daemon:
             self._configure_logging(runtime)
             self._context = self._make_context(runtime)
             changes = self._apply_plans(runtime, scheduler, metrics)
+            if self.floor is not None:
+                self.floor.reload(runtime)
             log.info("configuration reloaded: %s", changes or "no job changes")
         except OmcError as error:
             log.error("reload failed, keeping the previous configuration: %s", error.message)
@@ -312,6 +356,8 @@ class Daemon:
             log.warning("final heartbeat not written: %s", type(error).__name__)
         if self._lock is not None:
             self._lock.release()
+        if self._floor_lock is not None:
+            self._floor_lock.release()
         if self._context is not None:
             self._context.connections.close()
         if metrics is not None and hasattr(metrics, "close"):

@@ -81,6 +81,7 @@ def build_scheduler(max_workers: int) -> BackgroundScheduler:
             "default": ThreadPoolExecutor(max_workers),
             "heartbeat": ThreadPoolExecutor(1),
             "watchdog": ThreadPoolExecutor(1),
+            "floor-sync": ThreadPoolExecutor(1),
         },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=dt.UTC,

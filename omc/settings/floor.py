@@ -68,6 +68,14 @@ class FloorSettings(SectionModel):
     # The trading daemon.
     tick_delay_seconds: float = Field(default=2.0, ge=0.0)
     sync_seconds: float = Field(default=5.0, gt=0.0)
+    venue_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("venue_modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
 
 
 NOTIFY_EVENTS = ("fill", "halt", "kill", "unknown_order")

@@ -23,6 +23,7 @@ from omc.ledgers.exchange.models import PriceBar
 
 PRICES = PriceBar.__table__
 MIN_LOOKBACK_BARS = 500
+STORED_BAR_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,11 @@ def tick_bars(
     as_of: dt.datetime,
     lookback: int,
 ) -> pd.DataFrame:
-    """The deployment's bars that closed by ``until``, as known at ``as_of``."""
-    since = until - dt.timedelta(seconds=bar_seconds * lookback)
+    """The deployment's bars that closed by ``until``, as known at ``as_of``.
+
+    The stored rows are 5-minute bars at the finest, so the span read is ``lookback`` bars of
+    at least 5 minutes each (a shorter bar, used in tests, still sees that much history).
+    """
+    since = until - dt.timedelta(seconds=max(bar_seconds, STORED_BAR_SECONDS) * lookback)
     frame = load_bars(connection, BarsQuery(coin, quote, since=since, until=until, as_of=as_of))
     return to_bar_size(frame, bar_seconds)

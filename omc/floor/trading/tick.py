@@ -71,6 +71,7 @@ class TickResult:
     outcome: str
     reason: str | None
     decision_id: int | None = None
+    equity: Decimal | None = None
 
 
 def _lock(session: Session, deployment_id: uuid.UUID) -> Deployment | None:
@@ -226,7 +227,7 @@ def run_tick(
         ctx.events.emit(kind, name, text)
     with session_scope(ctx.engine) as session:
         final = session.get(Decision, decision_id)
-        return TickResult(final.outcome, final.reason, decision_id)
+        return TickResult(final.outcome, final.reason, decision_id, final.equity)
 
 
 def _decide(
@@ -250,7 +251,11 @@ def _decide(
     )
     deployment.last_tick_at = now
     deployment.updated_at = now
-    still_pending = settle_pending(ctx, session, deployment)
+    try:
+        still_pending = settle_pending(ctx, session, deployment)
+    except Exception as error:  # the broker cannot say: count them as unknown
+        log.warning("deployment %s: pending orders not settled: %s", deployment.name, error)
+        still_pending = 1
     if deployment.status == "halted":
         if deployment.halted_until is not None and now >= deployment.halted_until:
             deployment.status, deployment.status_reason = "running", None
@@ -297,7 +302,12 @@ def _decide(
         if deployment.day_started != now.date() or deployment.day_start_equity is None:
             deployment.day_started = now.date()
             deployment.day_start_equity = equity
-    gateway = ctx.gateway_for(deployment)
+    try:
+        gateway = ctx.gateway_for(deployment)
+    except Exception as error:
+        decision.outcome = "failed"
+        decision.reason = f"no broker: {getattr(error, 'message', None) or error}"
+        return decision, None
     planned: PlannedOrder | None = None
     applied = deployment.applied_target if deployment.applied_target is not None else 0.0
     quote = None
