@@ -1,20 +1,21 @@
-"""``omc floor``: the trading floor: ``omc floor keys`` (CoinSpot credentials) here, trading by
-hand and what the brokers recorded in :mod:`omc.cli.floor_orders`."""
+"""``omc floor``: the trading floor: ``omc floor keys`` (CoinSpot credentials) here; trading by
+hand and what the brokers recorded in :mod:`omc.cli.floor_orders`; deployments and the kill
+switch in :mod:`omc.cli.floor_deploy`; replay and report in :mod:`omc.cli.floor_replay`."""
 
 from __future__ import annotations
 
 import typer
 
-from omc.cli import floor_orders
+from omc.cli import floor_deploy, floor_orders, floor_replay
 from omc.cli.context import runtime
 from omc.cli.output import JSON_HELP, print_json, stdout
 from omc.cli.secrets_input import read_secret
 
 app = typer.Typer(
     help=(
-        "The trading floor: your CoinSpot API keys, paper and live orders by hand, balances, "
-        "positions and P&L. Promoting and trading algorithms arrive later with the trading "
-        "floor release."
+        "The trading floor: promote strategies to paper or live trading, watch them and stop "
+        "them (`omc floor kill`); your CoinSpot API keys, orders by hand, balances, positions "
+        "and P&L."
     ),
     no_args_is_help=True,
 )
@@ -22,6 +23,8 @@ keys = typer.Typer(
     help="Store, show (masked) and remove your CoinSpot API key and secret.", no_args_is_help=True
 )
 app.add_typer(keys, name="keys")
+floor_deploy.register(app)
+app.command("replay")(floor_replay.replay)
 
 
 @keys.command("set")

@@ -3,7 +3,8 @@
 SIGTERM and SIGINT stop it: no new runs start, running ones (source runs, trading ticks) get
 ``daemon.stop_timeout_seconds`` to finish (each source stores in one transaction and a tick
 commits its order before sending it, so an abandoned run leaves nothing half written), then
-the process exits 0. The floor role runs :class:`~omc.daemon.floor_jobs.FloorJobs`. SIGHUP reloads the settings and re-plans the jobs. It tells
+the process exits 0. The floor role runs :class:`~omc.daemon.floor_jobs.FloorJobs`. SIGHUP
+reloads the settings and re-plans the jobs. It tells
 systemd what it is doing through :class:`~omc.daemon.notify.Notifier`.
 """
 

@@ -30,11 +30,16 @@ def load_venue_modules(names: list[str]) -> None:
             raise ConfigProblem(f"floor.venue_modules: cannot import {name!r}: {error}") from None
 
 
+BUILTIN_VENUES = "omc.floor.trading.broker_gateway"
+
+
 def _builtin() -> None:
+    """Register the brokers omc ships (paper, CoinSpot), when this omc has them."""
     try:
-        importlib.import_module("omc.floor.trading.broker_gateway")
-    except ImportError:
-        pass
+        importlib.import_module(BUILTIN_VENUES)
+    except ModuleNotFoundError as error:
+        if error.name != BUILTIN_VENUES:
+            raise
 
 
 def gateway_factory(runtime: Any) -> Callable[[Any], Any]:

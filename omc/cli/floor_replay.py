@@ -1,0 +1,90 @@
+"""``omc floor replay``: the trading loop over stored bars on a simulated clock, beside
+``omc backtest run`` on the same bars. A thin shell over :mod:`omc.floor.trading.replay`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from omc.cli.context import runtime
+from omc.cli.output import JSON_HELP, print_json, stdout
+
+
+def replay(
+    ctx: typer.Context,
+    target: str = typer.Argument(..., help="A strategy (sma_crossover) or algo:NAME[@VERSION]."),
+    coin: str = typer.Option(..., "--coin", help="The coin, like BTC."),
+    quote: str = typer.Option("AUD", "--quote", help="The quote currency."),
+    since: str | None = typer.Option(None, "--since", help="First bar (YYYY-MM-DD, UTC)."),
+    until: str | None = typer.Option(None, "--until", help="End, exclusive (YYYY-MM-DD, UTC)."),
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="A strategy parameter NAME=VALUE.")
+    ] = None,
+    limit: Annotated[
+        list[str] | None, typer.Option("--limit", help="Override a [floor] risk limit.")
+    ] = None,
+    capital: float | None = typer.Option(
+        None, "--capital", help="Starting cash (default: the [backtest] initial cash)."
+    ),
+    fee: float | None = typer.Option(None, "--fee", help="Fee per fill, 0.01 = 1% (setting)."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Replay the trading loop over stored bars and compare its trades with the backtest's.
+
+    Every bar's close is a tick filled at the next bar's open, under the [floor] risk limits
+    (override with --limit). Where the risk engine clamped or stopped an order, the decision
+    is listed; with limits that never bind, the trades equal `omc backtest run`'s.
+
+    Examples:
+
+        omc floor replay sma_crossover --coin BTC --quote USDT --since 2024-01-01 --until 2025-01-01
+
+        omc floor replay momentum --coin BTC --limit max_drawdown=1 --limit daily_loss_limit=1
+    """
+    from decimal import Decimal
+
+    from omc.backtest.service import cost_model
+    from omc.cli.backtest import _query, parse_assignments
+    from omc.floor.trading.limits import parse_overrides, resolve_limits
+    from omc.floor.trading.replay import replay_market
+
+    rt = runtime(ctx)
+    settings = rt.settings
+    costs = cost_model(settings.backtest, fee_rate=fee)
+    limits = resolve_limits(
+        settings.floor, parse_overrides(limit), settings.backtest.minimum_order_value
+    )
+    cash = Decimal(repr(float(settings.backtest.initial_cash if capital is None else capital)))
+    bars, result = replay_market(
+        rt.engine,
+        _query(coin, quote, since, until, None),
+        target,
+        parse_assignments(param, "--param"),
+        costs,
+        cash,
+        limits,
+    )
+    if json_output:
+        print_json({"bars": bars.to_dict(), **result.to_dict()})
+        return
+    console = stdout()
+    console.print(
+        f"replayed {result.target} on {bars.market}: {result.ticks} ticks from {bars.first[:16]} "
+        f"to {bars.last[:16]}; {len(result.fills)} fills, final equity {result.final_equity:.2f}"
+    )
+    console.print(
+        "outcomes: "
+        + ", ".join(f"{name} {count}" for name, count in sorted(result.outcomes.items()))
+    )
+    if result.matches_backtest:
+        console.print(f"same trades as `omc backtest run`: all {len(result.backtest_fills)} fills")
+    else:
+        console.print(
+            f"differs from `omc backtest run` ({len(result.backtest_fills)} fills) at "
+            f"{len(result.differences)} fill(s); the risk engine stepped in at:"
+        )
+    for item in result.interventions[:50]:
+        console.print(f"  {item['tick'][:16]} {item['check']} {item['verdict']}: {item['reason']}")
+    if len(result.interventions) > 50:
+        console.print(f"  … and {len(result.interventions) - 50} more (--json lists all)")

@@ -1,0 +1,289 @@
+"""The live gate: every check a deployment must pass before it trades real money, each with
+its number and threshold, all recorded (on the deployment and in the audit log).
+
+1. out-of-sample record: the algorithm is ``validated`` with a deflated Sharpe ratio and a count
+   of out-of-sample trades above ``floor.min_deflated_sharpe`` / ``floor.min_oos_trades``;
+2. the lookahead check passes on the strategy's own targets;
+3. a paper deployment of the same version, parameters and market has run for at least
+   ``floor.min_paper_days`` and tracks the backtest of the same bars within
+   ``floor.max_tracking_error`` (difference of total returns);
+4. CoinSpot keys are stored and ``omc floor keys test`` passes;
+5. the person types a confirmation (or ``--yes`` with ``floor.allow_live = true``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from omc.db import as_utc, utcnow
+from omc.errors import EX_NOPERM, OmcError
+from omc.floor.trading.models import Deployment
+
+
+class LiveRefused(OmcError):
+    """The live gate refused the promotion; the message names every failing check."""
+
+    exit_code = EX_NOPERM
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    name: str
+    passed: bool
+    value: Any
+    threshold: Any
+    reason: str
+
+
+def _out_of_sample(strategy: Any, settings: Any) -> GateCheck:
+    record = getattr(strategy, "evaluation_record", None)
+    record = record() if callable(record) else record
+    if not record:
+        return GateCheck(
+            "out_of_sample",
+            False,
+            None,
+            f"validated, deflated Sharpe >= {settings.min_deflated_sharpe}, "
+            f"out-of-sample trades >= {settings.min_oos_trades}",
+            f"{strategy.name} has no stored walk-forward (out-of-sample) record: promote a "
+            "validated algorithm (algo:NAME@VERSION)",
+        )
+    status = record.get("status")
+    dsr = record.get("deflated_sharpe")
+    trades = record.get("oos_trades")
+    passed = (
+        status == "validated"
+        and dsr is not None
+        and dsr >= settings.min_deflated_sharpe
+        and trades is not None
+        and trades >= settings.min_oos_trades
+    )
+    return GateCheck(
+        "out_of_sample",
+        passed,
+        {"status": status, "deflated_sharpe": dsr, "oos_trades": trades},
+        {
+            "status": "validated",
+            "deflated_sharpe": settings.min_deflated_sharpe,
+            "oos_trades": settings.min_oos_trades,
+        },
+        f"status {status}, deflated Sharpe {dsr}, {trades} out-of-sample trades",
+    )
+
+
+def _lookahead(strategy: Any, params: dict[str, Any]) -> GateCheck:
+    from omc.backtest.lookahead import check_lookahead
+    from omc.backtest.synthetic import synthetic_bars
+
+    report = check_lookahead(synthetic_bars(3_000, minutes=60), strategy, params, truncations=8)
+    return GateCheck(
+        "lookahead",
+        report.passed,
+        report.violating_bars,
+        0,
+        f"{report.violating_bars} of {report.bars_compared} bars changed when later data was "
+        "removed",
+    )
+
+
+def paper_record(rt: Any, deployment: Deployment) -> tuple[Deployment | None, float, Any]:
+    """The longest-running paper deployment of the same target, version, parameters and
+    market, how many days it has run, and its tracking error against the backtest."""
+    table = Deployment.__table__
+    with rt.session() as session:
+        rows = list(
+            session.execute(
+                sa.select(Deployment).where(
+                    table.c.user_id == deployment.user_id,
+                    table.c.mode == "paper",
+                    table.c.target == deployment.target,
+                    table.c.coin == deployment.coin,
+                    table.c.quote == deployment.quote,
+                    table.c.bar_seconds == deployment.bar_seconds,
+                )
+            ).scalars()
+        )
+    same = [
+        row
+        for row in rows
+        if row.params == deployment.params and row.target_version == deployment.target_version
+    ]
+    if not same:
+        return None, 0.0, None
+    best = min(same, key=lambda row: row.created_at)
+    end = as_utc(best.last_tick_at or best.created_at)
+    days = (end - as_utc(best.created_at)).total_seconds() / 86400
+    from omc.floor.trading.report import tracking
+
+    return best, days, tracking(rt, best)
+
+
+def _paper(rt: Any, deployment: Deployment, settings: Any) -> list[GateCheck]:
+    best, days, track = paper_record(rt, deployment)
+    threshold_days = settings.min_paper_days
+    if best is None:
+        return [
+            GateCheck(
+                "paper_days",
+                False,
+                0,
+                threshold_days,
+                "no paper deployment of the same version, parameters and market",
+            ),
+            GateCheck(
+                "tracking_error",
+                False,
+                None,
+                settings.max_tracking_error,
+                "no paper results to compare with the backtest",
+            ),
+        ]
+    checks = [
+        GateCheck(
+            "paper_days",
+            days >= threshold_days,
+            round(days, 2),
+            threshold_days,
+            f"{best.name} has traded on paper for {days:.1f} days",
+        )
+    ]
+    if track is None or track.get("error") is None:
+        checks.append(
+            GateCheck(
+                "tracking_error",
+                False,
+                None,
+                settings.max_tracking_error,
+                (track or {}).get("reason", "no bars to compare"),
+            )
+        )
+    else:
+        error = track["error"]
+        checks.append(
+            GateCheck(
+                "tracking_error",
+                error <= settings.max_tracking_error,
+                round(error, 6),
+                settings.max_tracking_error,
+                f"paper return {track['paper_return']:+.2%} against the backtest's "
+                f"{track['backtest_return']:+.2%} on the same bars",
+            )
+        )
+    return checks
+
+
+def _keys(rt: Any) -> list[GateCheck]:
+    from omc.errors import NotFound
+    from omc.floor.credentials import show_coinspot
+
+    user_id = rt.user_id()
+    try:
+        with rt.session() as session:
+            show_coinspot(session, user_id)
+        stored = True
+    except NotFound:
+        stored = False
+    checks = [
+        GateCheck(
+            "keys_stored",
+            stored,
+            stored,
+            True,
+            "CoinSpot keys stored" if stored else "no CoinSpot keys: `omc floor keys set`",
+        )
+    ]
+    tester = _keys_tester()
+    if tester is None:
+        checks.append(
+            GateCheck(
+                "keys_test",
+                False,
+                None,
+                "passes",
+                "`omc floor keys test` is not available in this omc (the CoinSpot broker)",
+            )
+        )
+    elif stored:
+        try:
+            result = tester(rt)
+            ok = bool(result.get("ok", False)) if isinstance(result, dict) else bool(result)
+            reason = result.get("message", "") if isinstance(result, dict) else ""
+        except OmcError as error:
+            ok, reason = False, error.message
+        checks.append(GateCheck("keys_test", ok, ok, True, reason or "signed call answered"))
+    else:
+        checks.append(GateCheck("keys_test", False, None, True, "no keys to test"))
+    return checks
+
+
+def _keys_tester() -> Callable[[Any], Any] | None:
+    try:
+        from omc.floor.brokers.keys import test_keys  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return test_keys
+
+
+def run_live_gate(
+    rt: Any, deployment: Deployment, *, confirm: Callable[[str], bool] | None, yes: bool
+) -> dict[str, Any]:
+    """Run every check; raise :class:`LiveRefused` naming each failure, else the record."""
+    from omc.core import audit
+    from omc.floor.trading.targets import resolve_target
+
+    settings = rt.settings.floor
+    resolved = resolve_target(deployment.target, deployment.params)
+    checks = [
+        _out_of_sample(resolved.strategy, settings),
+        _lookahead(resolved.strategy, resolved.params),
+        *_paper(rt, deployment, settings),
+        *_keys(rt),
+    ]
+    if all(check.passed for check in checks):
+        phrase = f"live {deployment.coin}"
+        if yes:
+            ok = settings.allow_live
+            reason = "--yes with floor.allow_live" if ok else "--yes needs floor.allow_live = true"
+        elif confirm is not None:
+            ok = confirm(phrase)
+            reason = "typed confirmation" if ok else "confirmation not typed"
+        else:
+            ok, reason = False, "no confirmation"
+        checks.append(GateCheck("confirmation", ok, ok, True, reason))
+    record = {
+        "checked_at": utcnow().isoformat(),
+        "passed": all(check.passed for check in checks),
+        "checks": [asdict(check) for check in checks],
+    }
+    with rt.session() as session:
+        audit.record(
+            session,
+            "floor.live_gate",
+            user_id=deployment.user_id,
+            target=deployment.target,
+            detail=record,
+        )
+    if not record["passed"]:
+        failing = [check for check in checks if not check.passed]
+        raise LiveRefused(
+            "live promotion refused: "
+            + "; ".join(
+                f"{check.name} ({check.reason}; {check.value} against {check.threshold})"
+                for check in failing
+            )
+        )
+    return record
+
+
+def render_gate(record: dict[str, Any]) -> str:
+    lines = []
+    for check in record["checks"]:
+        mark = "pass" if check["passed"] else "FAIL"
+        lines.append(
+            f"{mark}  {check['name']}: {check['reason']} ({check['value']} / {check['threshold']})"
+        )
+    return "\n".join(lines)
