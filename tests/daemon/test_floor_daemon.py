@@ -1,5 +1,6 @@
-"""The floor daemon as a real subprocess: the collector's loopback CoinSpot prices in, a test
-exchange (``loopback_venue``) for the orders, short bars. Every wait polls to a deadline."""
+"""The floor daemon as a real subprocess: the collector's loopback CoinSpot prices in, the paper
+broker on those prices (or, where a test needs an exchange that hangs mid-order, the test
+exchange of ``loopback_venue``), short bars. Every wait polls to a deadline."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from omc.floor.trading.deployments import PromoteRequest, build_deployment, save
 from omc.floor.trading.kill import set_kill
 from omc.floor.trading.models import Decision, Deployment
 from omc.ledgers.exchange.bars import bucket_start
-from omc.ledgers.exchange.models import PriceBar
+from omc.ledgers.exchange.models import Order, PriceBar
 from omc.settings import load_settings
 from tests.daemon.conftest import wait_for
 
@@ -61,14 +62,15 @@ def coinspot():
 def floor_daemon(engine, start_daemon, coinspot, tmp_path):
     orders_file = tmp_path / "orders.jsonl"
 
-    def start(role: str = "all", env: dict[str, str] | None = None):
+    def start(role: str = "all", env: dict[str, str] | None = None, test_exchange: bool = False):
+        venue = {"OMC_FLOOR__VENUE_MODULES": "loopback_venue"} if test_exchange else {}
         return start_daemon(
             ["coinspot"],
             intervals={"coinspot": 0.3},
             env={
                 "OMC_MARKET__COINSPOT_URL": coinspot.server.url_for("/pubapi/v2"),
                 "OMC_MARKET__WATCHLIST": "BTC",
-                "OMC_FLOOR__VENUE_MODULES": "loopback_venue",
+                **venue,
                 "OMC_FLOOR__SYNC_SECONDS": "0.2",
                 "OMC_FLOOR__TICK_DELAY_SECONDS": "0",
                 "OMC_TEST_VENUE_FILE": str(orders_file),
@@ -130,6 +132,11 @@ def decisions(engine, deployment_id, since: dt.datetime | None = None) -> list[D
         return list(session.execute(query.order_by(Decision.bar_time)).scalars())
 
 
+def paper_orders(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.count()).select_from(Order.__table__)).scalar()
+
+
 def orders(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -137,7 +144,7 @@ def orders(path: Path) -> list[dict]:
 
 
 def test_a_paper_deployment_trades_on_a_price_move_and_only_then(engine, floor_daemon, coinspot):
-    start, orders_file = floor_daemon
+    start, _ = floor_daemon
     seed_history(engine, "BTC", "151450")
     deployment = promote(engine)
     daemon = start()
@@ -146,23 +153,26 @@ def test_a_paper_deployment_trades_on_a_price_move_and_only_then(engine, floor_d
         what="a tick that holds",
     )
     assert held[0].target == 0.0
-    assert orders(orders_file) == []
+    assert paper_orders(engine) == 0
     coinspot.last = Decimal("160000")
     ordered = wait_for(
         lambda: [d for d in decisions(engine, deployment.id) if d.outcome == "ordered"],
         what="an order after the price move",
     )
     assert ordered[0].side == "buy"
-    assert ordered[0].filled_price == Decimal("160050")  # the ask
-    (order,) = orders(orders_file)
+    assert ordered[0].filled_price == Decimal("160050")  # the ask, from the paper broker
+    with engine.connect() as connection:
+        (order,) = connection.execute(sa.select(Order.__table__)).mappings().all()
     assert order["client_order_id"] == ordered[0].client_order_id
+    assert order["status"] == "filled"
+    assert order["mode"] == "paper"
     code, took = daemon.terminate(timeout=STOP_BOUND)
     assert code == 0, daemon.output()
     assert took < STOP_BOUND
 
 
 def test_stale_prices_mean_no_trade_and_the_decision_says_why(engine, floor_daemon):
-    start, orders_file = floor_daemon
+    start, _ = floor_daemon
     an_hour_ago = utcnow() - dt.timedelta(hours=1)
     seed_history(engine, "ETH", "5000", collected_at=an_hour_ago)
     # A rising last bar, known an hour ago and never since: the target says buy.
@@ -192,12 +202,12 @@ def test_stale_prices_mean_no_trade_and_the_decision_says_why(engine, floor_daem
     assert blocked[0].target == 1.0
     assert blocked[0].reason.startswith("newest price is 36")
     assert blocked[0].reason.endswith("s old, more than the 300.0s allowed")
-    assert orders(orders_file) == []
+    assert paper_orders(engine) == 0
     daemon.terminate(timeout=STOP_BOUND)
 
 
 def test_the_kill_switch_stops_every_deployment_within_one_tick(engine, floor_daemon, coinspot):
-    start, orders_file = floor_daemon
+    start, _ = floor_daemon
     seed_history(engine, "BTC", "151450")
     first = promote(engine, name="first")
     second = promote(engine, name="second")
@@ -218,7 +228,7 @@ def test_the_kill_switch_stops_every_deployment_within_one_tick(engine, floor_da
         assert blocked[0].reason == "kill switch set: drill (all deployments)"
         kill = next(c for c in blocked[0].checks if c["name"] == "kill_switch")
         assert kill["verdict"] == "fail"
-    assert orders(orders_file) == []
+    assert paper_orders(engine) == 0
     daemon.terminate(timeout=STOP_BOUND)
 
 
@@ -228,13 +238,13 @@ def test_kill_minus_nine_during_an_order_then_restart_settles_it_with_one_order(
     start, orders_file = floor_daemon
     seed_history(engine, "BTC", "140000")  # the served price is higher: buy at once
     deployment = promote(engine)
-    daemon = start(env={"OMC_TEST_VENUE_HANG": "1"})
+    daemon = start(env={"OMC_TEST_VENUE_HANG": "1"}, test_exchange=True)
     wait_for(lambda: orders(orders_file), what="the order reaching the exchange")
     daemon.process.send_signal(signal.SIGKILL)
     daemon.process.wait(timeout=10)
     (pending,) = [d for d in decisions(engine, deployment.id) if d.client_order_id]
     assert pending.outcome == "pending"
-    restarted = start()
+    restarted = start(test_exchange=True)
     wait_for(
         lambda: [d for d in decisions(engine, deployment.id) if d.outcome == "ordered"],
         what="the pending order settled",

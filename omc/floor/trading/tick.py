@@ -58,7 +58,10 @@ class TickContext:
 
     @property
     def fee_rate(self) -> float:
-        return self.settings.backtest.fee_rate
+        """The brokers' fee (``floor.fee_rate``, else the backtest's): orders are sized with it."""
+        from omc.floor.brokers.config import BrokerConfig
+
+        return float(BrokerConfig.from_settings(self.settings).fee_rate)
 
     def limits_of(self, deployment: Deployment) -> Limits:
         return resolve_limits(
