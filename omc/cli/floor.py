@@ -25,6 +25,7 @@ keys = typer.Typer(
 app.add_typer(keys, name="keys")
 floor_deploy.register(app)
 app.command("replay")(floor_replay.replay)
+app.command("report")(floor_replay.report)
 
 
 @keys.command("set")

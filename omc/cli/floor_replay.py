@@ -1,8 +1,10 @@
-"""``omc floor replay``: the trading loop over stored bars on a simulated clock, beside
-``omc backtest run`` on the same bars. A thin shell over :mod:`omc.floor.trading.replay`."""
+"""``omc floor replay`` (the trading loop over stored bars on a simulated clock, beside
+``omc backtest run`` on the same bars) and ``omc floor report`` (a deployment beside the
+backtest of its period). Thin shells over :mod:`omc.floor.trading.replay` and ``.report``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -88,3 +90,39 @@ def replay(
         console.print(f"  {item['tick'][:16]} {item['check']} {item['verdict']}: {item['reason']}")
     if len(result.interventions) > 50:
         console.print(f"  … and {len(result.interventions) - 50} more (--json lists all)")
+
+
+def report(
+    ctx: typer.Context,
+    deployment: str = typer.Argument(
+        ..., help="A deployment's name (or a unique start of its id)."
+    ),
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Write both equity curves to this PNG.")
+    ] = None,
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """A deployment beside the backtest of the same period: returns, tracking error, a PNG.
+
+    Examples:
+
+        omc floor report sma-crossover-btc-paper --png sma.png
+    """
+    from omc.floor.trading.report import deployment_report
+
+    result = deployment_report(runtime(ctx), deployment, png)
+    if json_output:
+        print_json(result)
+        return
+    console = stdout()
+    if result.get("error") is None:
+        console.print(f"{result['deployment']}: nothing to compare yet ({result['reason']})")
+        return
+    console.print(
+        f"{result['deployment']} ({result['mode']}), {result['ticks']} ticks from "
+        f"{result['first_bar'][:16]} to {result['last_bar'][:16]}: return "
+        f"{result['paper_return']:+.2%} against the backtest's {result['backtest_return']:+.2%} "
+        f"on the same bars (tracking error {result['error']:.2%})"
+    )
+    if "png" in result:
+        console.print(f"plot written to {result['png']}")

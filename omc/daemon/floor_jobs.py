@@ -108,6 +108,8 @@ class FloorJobs:
             log.info("deployment %s scheduled every %ss", row["name"], row["bar_seconds"])
 
     def _cancel_for_kills(self) -> None:
+        import sqlalchemy as sa
+
         from omc.db import session_scope
         from omc.floor.trading.kill import mark_cancelled, pending_cancellations
         from omc.floor.trading.models import Deployment
@@ -118,7 +120,9 @@ class FloorJobs:
             if not kills:
                 return
             deployments = list(
-                session.query(Deployment).filter(Deployment.status.in_(("running", "halted")))
+                session.execute(
+                    sa.select(Deployment).where(Deployment.status.in_(("running", "halted")))
+                ).scalars()
             )
             for kill in kills:
                 for deployment in deployments:
