@@ -87,6 +87,12 @@ class BrokerGateway:
         except NotFound:
             # The broker writes its row before anything is sent: no row, never placed.
             return OrderOutcome("rejected", reason="the order was never placed")
+        if result.status == "unknown" and hasattr(self.broker, "reconcile"):
+            try:  # the live broker settles unknown orders from CoinSpot's order history
+                self.broker.reconcile()
+                result = self.broker.order_status(client_order_id)
+            except Exception as error:
+                log.warning("order %s not reconciled yet: %s", client_order_id, error)
         if result.status in ("filled", "rejected", "cancelled"):
             return _outcome(result)
         return None

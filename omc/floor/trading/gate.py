@@ -196,36 +196,22 @@ def _keys(rt: Any) -> list[GateCheck]:
             "CoinSpot keys stored" if stored else "no CoinSpot keys: `omc floor keys set`",
         )
     ]
-    tester = _keys_tester()
-    if tester is None:
-        checks.append(
-            GateCheck(
-                "keys_test",
-                False,
-                None,
-                "passes",
-                "`omc floor keys test` is not available in this omc (the CoinSpot broker)",
-            )
-        )
-    elif stored:
-        try:
-            result = tester(rt)
-            ok = bool(result.get("ok", False)) if isinstance(result, dict) else bool(result)
-            reason = result.get("message", "") if isinstance(result, dict) else ""
-        except OmcError as error:
-            ok, reason = False, error.message
-        checks.append(GateCheck("keys_test", ok, ok, True, reason or "signed call answered"))
-    else:
-        checks.append(GateCheck("keys_test", False, None, True, "no keys to test"))
-    return checks
+    if not stored:
+        checks.append(GateCheck("keys_test", False, None, "full access", "no keys to test"))
+        return checks
+    from omc.floor.service import check_keys
 
-
-def _keys_tester() -> Callable[[Any], Any] | None:
     try:
-        from omc.floor.brokers.keys import test_keys  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return test_keys
+        result = check_keys(rt)
+        access = result.get("access")
+        ok = bool(result.get("works")) and access == "full access"
+        reason = f"key {result.get('key')} works, {access}" + (
+            "" if ok else ": trading needs a full-access key"
+        )
+    except OmcError as error:
+        access, ok, reason = None, False, error.message
+    checks.append(GateCheck("keys_test", ok, access, "full access", reason))
+    return checks
 
 
 def run_live_gate(
