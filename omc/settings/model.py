@@ -10,6 +10,7 @@ from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omc.settings.floor import FloorSettings, NotifySettings
+from omc.settings.lab import LabSettings
 from omc.settings.ledgers import CatalystSettings, GlassSettings, HumanSettings
 from omc.settings.sections import (
     BacktestSettings,
@@ -68,6 +69,7 @@ class Settings(BaseSettings):
     daemon: DaemonSettings = DaemonSettings()
     floor: FloorSettings = FloorSettings()
     notify: NotifySettings = NotifySettings()
+    lab: LabSettings = LabSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]
