@@ -81,7 +81,8 @@ def test_output_limit_refuses_a_huge_result(sandbox, bars):
 def test_default_output_limit_is_64_mib():
     assert SandboxLimits().output_bytes == 64 * 1024 * 1024
     assert SandboxLimits().memory_bytes == 1024 * 1024 * 1024
-    assert SandboxLimits().cpu_seconds == 30 and SandboxLimits().wall_seconds == 60
+    assert SandboxLimits().cpu_seconds == 30
+    assert SandboxLimits().wall_seconds == 60
 
 
 def test_limits_come_from_the_lab_settings(monkeypatch):

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
+from omc.errors import OmcError
 from omc.lab.sandbox import (
     CodeFailed,
     CodeRejected,
@@ -16,7 +17,6 @@ from omc.lab.sandbox import (
     SandboxError,
     run_code,
 )
-from omc.errors import OmcError
 
 ROLLING = """
 result = df["close"].rolling(20).mean()
@@ -65,7 +65,7 @@ result = hourly
 
 def in_process(code: str, df: pd.DataFrame, **inputs):
     namespace = {"df": df.copy(), "pd": pd, "np": np, **inputs}
-    exec(code, namespace)
+    exec(code, namespace)  # noqa: S102 - the comparison: the same code, unsandboxed
     return namespace["result"]
 
 
@@ -154,14 +154,16 @@ def test_no_result_variable_is_a_forbidden_result(bars):
 def test_compile_rejection_names_the_rule_and_the_line(bars):
     with pytest.raises(CodeRejected) as caught:
         run_code("x = 1\ny = x.__class__\nresult = y", bars)
-    assert "Line 2" in caught.value.message and "__class__" in caught.value.message
+    assert "Line 2" in caught.value.message
+    assert "__class__" in caught.value.message
 
 
 def test_an_error_of_the_code_gives_its_type_message_and_line(bars):
     with pytest.raises(CodeFailed) as caught:
         run_code("a = 1\n\nresult = df['missing_column']", bars)
     error = caught.value
-    assert error.line == 3 and error.error_type == "KeyError"
+    assert error.line == 3
+    assert error.error_type == "KeyError"
     assert error.message.startswith("line 3: KeyError")
 
 
@@ -197,7 +199,8 @@ def test_every_sandbox_error_is_an_omc_error_with_a_message(bars):
     with pytest.raises(SandboxError) as caught:
         run_code("import os", bars)
     assert isinstance(caught.value, OmcError)
-    assert "os" in str(caught.value) and caught.value.exit_code != 0
+    assert "os" in str(caught.value)
+    assert caught.value.exit_code != 0
 
 
 def test_inputs_that_cannot_cross_are_refused_before_anything_runs(bars):
