@@ -105,6 +105,14 @@ def ledgers_status(runtime: Runtime) -> dict[str, Any]:
     return {"state": f"{state}; {others}" if others else state, "rows": rows}
 
 
+def lab_status(runtime: Runtime) -> dict[str, Any]:
+    """The sandbox's layers on this host (found by trying them, without starting the sandbox)."""
+    from omc.lab.sandbox.layers import detect_layers, summary
+
+    layers = detect_layers()
+    return {"state": summary(layers), "sandbox_layers": [layer.to_dict() for layer in layers]}
+
+
 def gather_status(runtime: Runtime) -> dict[str, Any]:
     """Everything ``omc status`` shows, as plain data (the CLI renders it or prints JSON)."""
     settings = runtime.settings
@@ -120,7 +128,7 @@ def gather_status(runtime: Runtime) -> dict[str, Any]:
         "ledgers": ledgers_status(runtime)
         if database["at_head"]
         else {"state": DATABASE_NOT_READY},
-        "lab": {"state": NOT_YET},
+        "lab": lab_status(runtime),
         "floor": {"state": NOT_YET},
         "warnings": secret_file_warnings(runtime.loaded),
         "healthy": bool(

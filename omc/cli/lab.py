@@ -1,9 +1,16 @@
-"""``omc lab``: turn a goal into a tested algorithm with the research agents."""
+"""``omc lab``: the research lab. Each part of the lab registers its commands from its own
+module (``lab_sandbox``: ``exec`` and ``doctor``), so this group stays a list of them."""
 
 from __future__ import annotations
 
-from omc.cli.later import placeholder_group
+import typer
 
-app = placeholder_group(
-    "lab", "Turn a goal into a tested algorithm with the research agents", "the lab release"
+from omc.cli import lab_sandbox
+
+app = typer.Typer(
+    help="Research algorithms: run feature code in the sandbox, check the sandbox's layers.",
+    no_args_is_help=True,
+    add_completion=False,
 )
+
+lab_sandbox.register(app)

@@ -67,7 +67,12 @@ def run_child(in_fd: int, out_fd: int, plan: dict[str, Any]) -> None:
         sys.dont_write_bytecode = True
         if plan["seccomp"]:
             kernel.load_seccomp()
-        reply = execute(request["code"], request["inputs"], limits.print_bytes)
+        if plan.get("probe"):
+            from omc.lab.sandbox.probe import run_probe
+
+            reply = {"status": "ok", "result": run_probe({in_fd, out_fd})}
+        else:
+            reply = execute(request["code"], request["inputs"], limits.print_bytes)
         reply["applied"] = {"user": os.getuid(), "seccomp": bool(plan["seccomp"])}
         _reply(out_fd, reply, limits)
         code = 0

@@ -140,21 +140,21 @@ class ForkServer:
                 self._start()
             return self.layers
 
-    def spawn(self, limits: dict[str, Any]) -> Child:
+    def spawn(self, limits: dict[str, Any], probe: bool = False) -> Child:
         """Ask the server for a child; returns it with the caller's pipe ends."""
         with self._lock:
             for attempt in (1, 2):
                 if not self._alive():
                     self._start()
                 try:
-                    return self._request(limits)
+                    return self._request(limits, probe)
                 except (OSError, ValueError):
                     self._discard()
                     if attempt == 2:
                         raise SandboxUnavailable("the sandbox's fork server stopped") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _request(self, limits: dict[str, Any]) -> Child:
+    def _request(self, limits: dict[str, Any], probe: bool) -> Child:
         assert self._sock is not None
         input_read, input_write = os.pipe2(os.O_CLOEXEC)
         output_read, output_write = os.pipe2(os.O_CLOEXEC)
@@ -164,7 +164,7 @@ class ForkServer:
                 fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
         theirs = [input_read, output_write, status_write]
         try:
-            message = json.dumps({"limits": limits}).encode()
+            message = json.dumps({"limits": limits, "probe": probe}).encode()
             self._sock.sendmsg(
                 [message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(_fd_array(theirs)))]
             )

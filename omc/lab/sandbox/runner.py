@@ -150,6 +150,25 @@ class Sandbox:
             raise SandboxUnavailable(message or "the sandbox failed")
         raise SandboxError("the sandbox gave a reply it does not understand")
 
+    def probe(self) -> dict[str, Any]:
+        """Start a child with every layer in place that, instead of code, runs the fixed
+        self-test of :mod:`omc.lab.sandbox.probe`; its report."""
+        from omc.lab.sandbox.serialize import decode, encode
+
+        child = self.server.spawn(self.limits.to_dict(), probe=True)
+        message = encode({"code": "", "inputs": {}})
+        try:
+            done = exchange(child, message, self.limits.wall_seconds, self.limits.output_bytes)
+        finally:
+            child.close()
+        try:
+            reply = decode(done.output)
+        except (ValueError, KeyError, TypeError, IndexError):
+            reply = None
+        if not isinstance(reply, dict) or reply.get("status") != "ok":
+            return {"failed": True, "exit_status": done.status}
+        return {"failed": False, **reply["result"]}
+
     def close(self) -> None:
         self.server.close()
 

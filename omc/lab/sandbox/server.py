@@ -144,6 +144,7 @@ class Server:
             "directory": directory,
             "user": self.layers.get("user"),
             "seccomp": self.layers.get("seccomp", False),
+            "probe": bool(request.get("probe", False)),
         }
         pid = os.fork()
         if pid == 0:
