@@ -107,6 +107,34 @@ def _check_value(value: Any, name: str) -> Any:
     return value
 
 
+# pandas methods that call a method named by a string argument (`df.apply("sum")`,
+# `df.agg({"close": ["mean", "std"]})`): pandas itself does the `getattr`, so the names are
+# checked on the way in.
+NAME_TAKING_METHODS = frozenset({"apply", "agg", "aggregate", "transform", "pipe", "map"})
+
+
+def _check_names(value: Any, depth: int = 0) -> None:
+    if isinstance(value, str):
+        reason = refusal_reason(value)
+        if reason is not None:
+            raise Refused(f"method name {value!r} is not allowed in the sandbox: {reason}")
+    elif depth < 8 and isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_names(item, depth + 1)
+    elif depth < 8 and isinstance(value, dict):
+        for item in value.values():
+            _check_names(item, depth + 1)
+
+
+def _checking_names(method: Any) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            _check_names(value)
+        return method(*args, **kwargs)
+
+    return call
+
+
 def guarded_getattr(obj: Any, name: Any, *default: Any) -> Any:
     """``getattr`` for sandboxed code: ``a.b``, ``getattr(a, "b")`` and ``hasattr``."""
     if type(name) is not str:
@@ -116,7 +144,14 @@ def guarded_getattr(obj: Any, name: Any, *default: Any) -> Any:
         raise Refused(f"attribute {name!r} is not allowed in the sandbox: {reason}")
     if isinstance(obj, types.ModuleType) and not module_allowed(obj.__name__):
         raise Refused(f"module {obj.__name__!r} is not allowed in the sandbox")
-    return _check_value(getattr(obj, name, *default), name)
+    value = _check_value(getattr(obj, name, *default), name)
+    if (
+        name in NAME_TAKING_METHODS
+        and isinstance(value, types.MethodType)
+        and type(obj).__module__.startswith("pandas")
+    ):
+        return _checking_names(value)
+    return value
 
 
 def guarded_hasattr(obj: Any, name: Any) -> bool:

@@ -44,8 +44,12 @@ def sandbox() -> Any:
     return default_sandbox()
 
 
+REPLY_FD = -1  # in a forked child: the descriptor its reply goes to (keep it open)
+
+
 def run_forked(function: Callable[[], Any], timeout: float = 60.0) -> dict[str, Any]:
     """Run trusted ``function`` in a forked child; its JSON-able return value, or its error."""
+    global REPLY_FD
     import select
     import time
 
@@ -53,6 +57,7 @@ def run_forked(function: Callable[[], Any], timeout: float = 60.0) -> dict[str, 
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         os.close(read_end)
+        REPLY_FD = write_end
         try:
             reply = {"ok": True, "value": function()}
         except BaseException as error:
