@@ -72,8 +72,9 @@ def replay(
         return
     console = stdout()
     console.print(
-        f"replayed {result.target} on {bars.market}: {result.ticks} ticks from {bars.first[:16]} "
-        f"to {bars.last[:16]}; {len(result.fills)} fills, final equity {result.final_equity:.2f}"
+        f"replayed {result.target} on {bars.market}: {result.ticks} ticks from "
+        f"{_minute(bars.first)} to {_minute(bars.last)}; {len(result.fills)} fills, final "
+        f"equity {result.final_equity:.2f}"
     )
     console.print(
         "outcomes: "
@@ -87,9 +88,15 @@ def replay(
             f"{len(result.differences)} fill(s); the risk engine stepped in at:"
         )
     for item in result.interventions[:50]:
-        console.print(f"  {item['tick'][:16]} {item['check']} {item['verdict']}: {item['reason']}")
+        console.print(
+            f"  {_minute(item['tick'])} {item['check']} {item['verdict']}: {item['reason']}"
+        )
     if len(result.interventions) > 50:
         console.print(f"  … and {len(result.interventions) - 50} more (--json lists all)")
+
+
+def _minute(text: str) -> str:
+    return text[:16].replace("T", " ")
 
 
 def report(
@@ -120,7 +127,7 @@ def report(
         return
     console.print(
         f"{result['deployment']} ({result['mode']}), {result['ticks']} ticks from "
-        f"{result['first_bar'][:16]} to {result['last_bar'][:16]}: return "
+        f"{_minute(result['first_bar'])} to {_minute(result['last_bar'])}: return "
         f"{result['paper_return']:+.2%} against the backtest's {result['backtest_return']:+.2%} "
         f"on the same bars (tracking error {result['error']:.2%})"
     )
