@@ -12,6 +12,7 @@ import omc.core.models  # registers users, audit_log
 import omc.daemon.models  # registers daemon_instances
 import omc.floor.models
 import omc.floor.trading.models
+import omc.lab.models  # registers agent_sessions, algorithms, agent_artifacts
 import omc.ledgers  # registers the four ledgers and collector_runs
 import omc.llm.models
 import omc.vault.models  # noqa: F401  (registers vault_keys)

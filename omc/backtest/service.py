@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -23,6 +24,9 @@ from omc.backtest.runner import BacktestResult, run_backtest
 from omc.backtest.synthetic import synthetic_bars
 from omc.backtest.walk_forward import Progress, WalkForwardResult, run_walk_forward
 from omc.settings import BacktestSettings
+
+if TYPE_CHECKING:
+    from omc.strategies import Strategy
 
 Result = TypeVar("Result")
 Connect = Callable[[], Engine]
@@ -71,6 +75,21 @@ def cost_model(
     )
 
 
+def resolve_named_strategy(name: str, connect: Connect | None, home: Path | None) -> Strategy:
+    """A built-in or registered strategy by name, or a stored algorithm (``algo:NAME[@N]``),
+    loaded from the database and its artifacts under `home`."""
+    from omc.lab.algorithms import is_algorithm_reference, load_strategy
+    from omc.strategies import get_strategy
+
+    if not is_algorithm_reference(name):
+        return get_strategy(name)
+    if connect is None or home is None:
+        from omc.backtest.errors import UnknownStrategyError
+
+        raise UnknownStrategyError(f"Algorithm {name} needs the database to load from.")
+    return load_strategy(connect(), home, name)
+
+
 def backtest_market(
     connect: Connect,
     query: BarsQuery,
@@ -78,11 +97,11 @@ def backtest_market(
     params: Mapping[str, object] | None,
     costs: CostModel,
     initial_cash: float,
+    home: Path | None = None,
 ) -> OnBars[BacktestResult]:
-    """Backtest `strategy` on one market's stored bars, beside buy-and-hold."""
-    from omc.strategies import get_strategy
-
-    chosen = get_strategy(strategy)  # an unknown name fails before any database work
+    """Backtest `strategy` (a name, or ``algo:NAME[@N]`` with `home`) on one market's stored
+    bars, beside buy-and-hold."""
+    chosen = resolve_named_strategy(strategy, connect, home)  # unknown names fail first
     chosen.resolve_parameters(params)
     bars = load_bars(connect(), query)
     result = run_backtest(bars, chosen, params, costs, initial_cash)
@@ -106,11 +125,10 @@ def walk_forward_market(
     costs: CostModel,
     initial_cash: float,
     progress: Progress | None = None,
+    home: Path | None = None,
 ) -> OnBars[WalkForwardResult]:
     """Walk forward over one market's stored bars with a grid or random parameter search."""
-    from omc.strategies import get_strategy
-
-    chosen = get_strategy(strategy)
+    chosen = resolve_named_strategy(strategy, connect, home)
     bars = load_bars(connect(), query)
     result = run_walk_forward(
         bars,
@@ -137,12 +155,13 @@ def check_strategy(
     strategy: str,
     params: Mapping[str, object] | None,
     truncations: int,
+    home: Path | None = None,
+    algorithm_connect: Connect | None = None,
 ) -> OnBars[LookaheadReport]:
     """The lookahead check on a market's stored bars, or on synthetic bars when no market is
-    given (a strategy's causality does not depend on which prices it sees)."""
-    from omc.strategies import get_strategy
-
-    chosen = get_strategy(strategy)
+    given (a strategy's causality does not depend on which prices it sees). A stored algorithm
+    loads through `algorithm_connect` (or `connect`)."""
+    chosen = resolve_named_strategy(strategy, algorithm_connect or connect, home)
     chosen.resolve_parameters(params)
     bars: Any
     if query is None or connect is None:

@@ -26,7 +26,10 @@ app = typer.Typer(
 
 DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-STRATEGY_HELP = "A strategy name from `omc backtest list`, e.g. sma_crossover."
+STRATEGY_HELP = (
+    "A strategy name from `omc backtest list`, e.g. sma_crossover, or a stored algorithm as "
+    "algo:NAME[@VERSION] (omc algo list)."
+)
 COIN_HELP = "The coin, e.g. BTC."
 QUOTE_HELP = "The quote currency of the market (imported Binance history is USDT)."
 SINCE_HELP = "First bar: an ISO date, or a duration back from now (90d, 12w)."
@@ -188,6 +191,8 @@ def run(
         omc backtest run rsi_mean_reversion --coin ETH --since 2024-01-01 --fee 0.001 --json
 
         omc backtest run momentum --coin BTC --quote USDT --plot btc.png --trades btc.csv
+
+        omc backtest run algo:btc-recipe --coin BTC --quote USDT
     """
     from omc.backtest.service import backtest_market
 
@@ -196,7 +201,9 @@ def run(
     costs = _costs(rt, fee, slippage_bps, min_order)
     initial_cash = rt.settings.backtest.initial_cash if cash is None else cash
     params = parse_assignments(param, "--param")
-    outcome = backtest_market(rt.engine, query, strategy, params, costs, initial_cash)
+    outcome = backtest_market(
+        rt.engine, query, strategy, params, costs, initial_cash, home=rt.settings.home
+    )
     result = outcome.result
     written = _write_files(outcome, plot, trades)
     if json_output:
@@ -313,6 +320,7 @@ def walk_forward(
         "objective": objective,
         "costs": costs,
         "initial_cash": initial_cash,
+        "home": rt.settings.home,
     }
     if json_output:
         outcome = walk_forward_market(rt.engine, query, strategy, **options)
@@ -403,15 +411,21 @@ def check(
         omc backtest check sma_crossover
 
         omc backtest check bollinger_breakout --coin BTC --quote USDT --param period=50 --json
+
+        omc backtest check algo:btc-recipe@1 --coin BTC --quote USDT
     """
     from omc.backtest.service import check_strategy
 
     params = parse_assignments(param, "--param")
+    rt = runtime(ctx)
+    home = rt.settings.home
     if coin is None:
-        outcome = check_strategy(None, None, strategy, params, truncations)
+        outcome = check_strategy(
+            None, None, strategy, params, truncations, home=home, algorithm_connect=rt.engine
+        )
     else:
         query = _query(coin, quote, since, until, None)
-        outcome = check_strategy(runtime(ctx).engine, query, strategy, params, truncations)
+        outcome = check_strategy(rt.engine, query, strategy, params, truncations, home=home)
     report, bars = outcome.result, outcome.bars
     if json_output:
         print_json({"bars": bars.to_dict(), **report.to_dict()})

@@ -16,6 +16,7 @@ from omc.settings.sections import (
     BacktestSettings,
     CollectSettings,
     DaemonSettings,
+    LabSettings,
     LLMSettings,
     MarketSettings,
 )
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     market: MarketSettings = MarketSettings()
     backtest: BacktestSettings = BacktestSettings()
+    lab: LabSettings = LabSettings()
     glass: GlassSettings = GlassSettings()
     human: HumanSettings = HumanSettings()
     catalyst: CatalystSettings = CatalystSettings()

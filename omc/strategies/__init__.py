@@ -4,7 +4,9 @@ from omc.strategies.base import Parameter, Parameters, Strategy, price_column
 from omc.strategies.registry import (
     get_strategy,
     list_strategies,
+    register_resolver,
     register_strategy,
+    unregister_resolver,
     unregister_strategy,
 )
 
@@ -15,6 +17,8 @@ __all__ = [
     "get_strategy",
     "list_strategies",
     "price_column",
+    "register_resolver",
     "register_strategy",
+    "unregister_resolver",
     "unregister_strategy",
 ]

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from omc.backtest.errors import UnknownStrategyError
 from omc.strategies.base import Strategy
 
 _registry: dict[str, Strategy] = {}
+_resolvers: dict[str, Callable[[str], Strategy]] = {}
 _builtins_loaded = False
+
+
+def register_resolver(prefix: str, resolver: Callable[[str], Strategy]) -> None:
+    """Resolve names starting with ``prefix:`` through `resolver` (the whole name is passed):
+    how a process that holds a database makes ``algo:NAME[@VERSION]`` loadable by name."""
+    _resolvers[prefix.lower().rstrip(":")] = resolver
+
+
+def unregister_resolver(prefix: str) -> None:
+    _resolvers.pop(prefix.lower().rstrip(":"), None)
 
 
 def register_strategy(strategy: Strategy, *, replace: bool = False) -> Strategy:
@@ -39,6 +52,15 @@ def _ensure_builtins() -> None:
 def get_strategy(name: str) -> Strategy:
     """The strategy registered as `name` (hyphens accepted for underscores)."""
     _ensure_builtins()
+    prefix, separator, _ = name.strip().partition(":")
+    if separator:
+        resolver = _resolvers.get(prefix.lower())
+        if resolver is None:
+            raise UnknownStrategyError(
+                f"Strategy '{name}' names a stored {prefix.lower()}, which loads from the "
+                "database: run it through omc backtest (omc backtest run algo:NAME)."
+            )
+        return resolver(name.strip())
     key = name.strip().lower().replace("-", "_")
     try:
         return _registry[key]
