@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 import omc
 from omc.cli import (
+    algo,
     backtest,
     collect,
     config,
@@ -95,6 +96,7 @@ app.add_typer(collect.app, name="collect")
 app.add_typer(data.app, name="data")
 app.add_typer(backtest.app, name="backtest")
 app.add_typer(lab.app, name="lab")
+app.add_typer(algo.app, name="algo")
 app.add_typer(llm.app, name="llm")
 app.add_typer(floor.app, name="floor")
 app.add_typer(vault.app, name="vault")

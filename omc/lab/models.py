@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+import omc.core.models
+import omc.llm.models  # noqa: F401  (the tables these rows refer to)
 from omc.db import Money, StringList, UTCDateTime, new_id, utcnow
 
 ALGORITHM_STATUSES = ("draft", "validated", "promoted", "retired")

@@ -38,9 +38,7 @@ def verdict(evaluation: Mapping[str, Any]) -> str:
         )
     if pbo is not None:
         parts.append(f"the probability of backtest overfitting is {pbo:.0%}")
-    parts.append(
-        "it beat buy-and-hold out of sample" if beats else "it did not beat buy-and-hold"
-    )
+    parts.append("it beat buy-and-hold out of sample" if beats else "it did not beat buy-and-hold")
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
 
@@ -160,9 +158,7 @@ def report_png(
     importance_axes = figure.add_subplot(grid[0:2, 1])
     try:
         equity_axes.plot(equity.index, equity.to_numpy(), label="algorithm", linewidth=1.0)
-        equity_axes.plot(
-            benchmark.index, benchmark.to_numpy(), label="buy and hold", linewidth=0.8
-        )
+        equity_axes.plot(benchmark.index, benchmark.to_numpy(), label="buy and hold", linewidth=0.8)
         for start in fold_starts:
             equity_axes.axvline(start, color="grey", alpha=0.3, linewidth=0.6)
             drawdown_axes.axvline(start, color="grey", alpha=0.3, linewidth=0.6)
@@ -172,7 +168,9 @@ def report_png(
         equity_axes.grid(alpha=0.3)
         for series, name in ((equity, "algorithm"), (benchmark, "buy and hold")):
             drawdown = series / series.cummax() - 1.0
-            drawdown_axes.plot(drawdown.index, drawdown.to_numpy() * 100.0, label=name, linewidth=0.8)
+            drawdown_axes.plot(
+                drawdown.index, drawdown.to_numpy() * 100.0, label=name, linewidth=0.8
+            )
         drawdown_axes.set_ylabel("drawdown %")
         drawdown_axes.grid(alpha=0.3)
         shown = list(importance)[:15][::-1]
