@@ -21,7 +21,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	rm -rf $(DEMO_HOME)
-	env -u OMC_DATABASE_URL -u OMC_REDIS_URL OMC_HOME=$(DEMO_HOME) $(BIN)/omc status
+	env -u OMC_DATABASE_URL -u OMC_REDIS_URL OMC_HOME=$(DEMO_HOME) $(BIN)/python -m omc.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ from omc.cli.backtest import (
 )
 from omc.cli.context import runtime
 from omc.cli.output import JSON_HELP, print_json, stderr, stdout
+from omc.errors import UsageProblem
 
 
 def recipe(
@@ -36,6 +37,13 @@ def recipe(
     ),
     name: str | None = typer.Option(None, "--name", help="Algorithm name (default from market)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the search and the models."),
+    models: str | None = typer.Option(
+        None,
+        "--models",
+        help="Comma-separated allow-listed classifiers to search (default: logistic_regression,"
+        "random_forest_classifier,hist_gradient_boosting_classifier; omc[boost] adds "
+        "lightgbm_classifier and xgboost_classifier).",
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Build an algorithm without an LLM: standard features, a model search, honest evaluation.
@@ -52,6 +60,8 @@ def recipe(
         omc lab recipe --coin BTC --quote USDT --horizon 12h --trials 8 --folds 5 --json
 
         omc lab recipe --coin ETH --since 2023-01-01 --as-of 2024-01-01 --name eth-daily
+
+        omc lab recipe --coin BTC --quote USDT --models logistic_regression,lightgbm_classifier
     """
     from omc.backtest.service import cost_model
     from omc.lab.recipe import RecipeOptions, run_recipe
@@ -69,6 +79,7 @@ def recipe(
         embargo=None if embargo is None else parse_duration(embargo, "--embargo"),
         name=name,
         seed=seed,
+        models=_models(models),
         costs=cost_model(rt.settings.backtest),
         initial_cash=rt.settings.backtest.initial_cash,
     )
@@ -90,6 +101,17 @@ def recipe(
             **arguments,
         )
     _print_result(result)
+
+
+def _models(text: str | None) -> tuple[str, ...]:
+    from omc.lab.recipe import RECIPE_CLASSIFIERS
+
+    if text is None:
+        return RECIPE_CLASSIFIERS
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise UsageProblem("--models names no model: use e.g. logistic_regression")
+    return names
 
 
 def _progress():

@@ -8,6 +8,7 @@ sha256 does not match. Without a version, the highest version that is not retire
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -72,6 +73,17 @@ def parse_reference(text: str) -> AlgorithmReference:
     return AlgorithmReference(name, int(version))
 
 
+def json_safe(value: Any) -> Any:
+    """`value` with NaN and infinities as None: JSON columns (PostgreSQL above all) refuse them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def check_name(name: str) -> str:
     name = name.strip().lower()
     if not NAME_PATTERN.match(name):
@@ -124,7 +136,7 @@ def save_algorithm(
         feature_columns=list(spec.feature_columns),
         label=spec.label.to_dict(bar_seconds),
         model_kind=spec.model_kind,
-        model_params=dict(spec.model_params),
+        model_params=json_safe(dict(spec.model_params)),
         decision={**dict(spec.decision), "warmup_bars": spec.warmup_bars},
         coins=[coin.upper() for coin in coins],
         quote=quote.upper(),
@@ -135,7 +147,7 @@ def save_algorithm(
         random_seed=spec.seed,
         library_versions=library_versions(),
         trials=trials,
-        evaluation=dict(evaluation) if evaluation is not None else None,
+        evaluation=json_safe(dict(evaluation)) if evaluation is not None else None,
         user_id=user_id,
         session_id=session_id,
     )

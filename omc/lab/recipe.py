@@ -81,7 +81,12 @@ class RecipeOptions:
         if self.horizon <= dt.timedelta(0):
             raise AlgorithmError("The horizon must be positive.")
         for model in self.models:
-            if estimator_kind(model).task != "classification":
+            kind = estimator_kind(model)
+            if not kind.available():
+                raise AlgorithmError(
+                    f"Estimator {model} needs the {kind.package} package: pip install 'omc[boost]'."
+                )
+            if kind.task != "classification":
                 raise AlgorithmError(
                     f"The recipe predicts the sign of the return; {model} is a regression model."
                 )
@@ -171,33 +176,35 @@ def evaluation_record(
     """The stored evaluation: configuration, folds, every trial, the chosen one's metrics."""
     dataset = prepared.dataset
     times = dataset.bars.index[dataset.rows]
-    return {
-        "config": {
-            "folds": options.folds,
-            "horizon_bars": prepared.horizon_bars,
-            "embargo_bars": prepared.embargo_bars,
-            "trials": len(result.trials),
-            "models": list(options.models),
-            "costs": options.costs.to_dict(),
-            "initial_cash": options.initial_cash,
-        },
-        "folds": [fold.describe(times) for fold in result.folds],
-        "trials": [
-            {
-                **trial.candidate.to_dict(),
-                "sharpe": trial.sharpe,
-                "total_return": trial.metrics.total_return,
-            }
-            for trial in result.trials
-        ],
-        "chosen": result.chosen.candidate.number,
-        "out_of_sample": result.chosen.metrics.to_dict(),
-        "buy_and_hold": result.buy_and_hold.to_dict(),
-        "deflated_sharpe": result.deflated_sharpe.to_dict(),
-        "pbo": result.overfitting.to_dict() if result.overfitting else None,
-        "lookahead": lookahead.to_dict(),
-        "importance": importance,
-    }
+    return algorithms.json_safe(
+        {
+            "config": {
+                "folds": options.folds,
+                "horizon_bars": prepared.horizon_bars,
+                "embargo_bars": prepared.embargo_bars,
+                "trials": len(result.trials),
+                "models": list(options.models),
+                "costs": options.costs.to_dict(),
+                "initial_cash": options.initial_cash,
+            },
+            "folds": [fold.describe(times) for fold in result.folds],
+            "trials": [
+                {
+                    **trial.candidate.to_dict(),
+                    "sharpe": trial.sharpe,
+                    "total_return": trial.metrics.total_return,
+                }
+                for trial in result.trials
+            ],
+            "chosen": result.chosen.candidate.number,
+            "out_of_sample": result.chosen.metrics.to_dict(),
+            "buy_and_hold": result.buy_and_hold.to_dict(),
+            "deflated_sharpe": result.deflated_sharpe.to_dict(),
+            "pbo": result.overfitting.to_dict() if result.overfitting else None,
+            "lookahead": lookahead.to_dict(),
+            "importance": importance,
+        }
+    )
 
 
 def run_recipe(

@@ -149,6 +149,7 @@ def report_png(
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates
     import matplotlib.pyplot as plt
 
     figure = plt.figure(figsize=(11, 8))
@@ -159,9 +160,16 @@ def report_png(
     try:
         equity_axes.plot(equity.index, equity.to_numpy(), label="algorithm", linewidth=1.0)
         equity_axes.plot(benchmark.index, benchmark.to_numpy(), label="buy and hold", linewidth=0.8)
-        for start in fold_starts:
-            equity_axes.axvline(start, color="grey", alpha=0.3, linewidth=0.6)
-            drawdown_axes.axvline(start, color="grey", alpha=0.3, linewidth=0.6)
+        for number, start in enumerate(fold_starts):
+            for axes in (equity_axes, drawdown_axes):
+                axes.axvline(
+                    start,
+                    color="black",
+                    alpha=0.45,
+                    linewidth=0.8,
+                    linestyle="--",
+                    label="fold starts" if number == 0 and axes is equity_axes else None,
+                )
         equity_axes.set_title(title)
         equity_axes.set_ylabel("equity (out of sample)")
         equity_axes.legend(loc="upper left")
@@ -172,6 +180,10 @@ def report_png(
                 drawdown.index, drawdown.to_numpy() * 100.0, label=name, linewidth=0.8
             )
         drawdown_axes.set_ylabel("drawdown %")
+        locator = matplotlib.dates.AutoDateLocator()
+        drawdown_axes.xaxis.set_major_locator(locator)
+        drawdown_axes.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
+        equity_axes.tick_params(labelbottom=False)
         drawdown_axes.grid(alpha=0.3)
         shown = list(importance)[:15][::-1]
         importance_axes.barh(

@@ -60,6 +60,8 @@ class Reproduction:
 
 
 def _same(stored: Any, refit: Any) -> bool:
+    if isinstance(refit, float) and not math.isfinite(refit):
+        return stored is None  # stored as JSON, where a NaN or infinity is null
     if isinstance(stored, float) and isinstance(refit, float):
         return stored == refit or (math.isnan(stored) and math.isnan(refit))
     return stored == refit

@@ -7,8 +7,8 @@ import pytest
 import omc
 
 GROUPS = [
-    "collect", "data", "backtest", "lab", "llm", "floor", "vault", "daemon", "db", "config",
-    "status",
+    "collect", "data", "backtest", "lab", "algo", "llm", "floor", "vault", "daemon", "db",
+    "config", "status",
 ]  # fmt: skip
 
 
@@ -66,6 +66,12 @@ def test_every_command_has_help_with_examples(cli):
         ["collect", "status"],
         ["daemon", "run"],
         ["daemon", "install"],
+        ["lab", "recipe"],
+        ["algo", "list"],
+        ["algo", "show"],
+        ["algo", "report"],
+        ["algo", "reproduce"],
+        ["algo", "retire"],
     ):
         result = cli(*args, "--help")
         assert result.exit_code == 0, args
