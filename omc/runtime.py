@@ -52,6 +52,9 @@ class Runtime:
                 _name_connections(engine, self.application_name)
             check_connection(engine)
             self._engine = engine
+            from omc.lab.resolver import install_algorithm_resolver
+
+            install_algorithm_resolver(engine, settings.home)  # `algo:NAME` by name
             self._schema_checked = False
         if check_schema and not self._schema_checked:
             from omc.schema import ensure_schema

@@ -314,6 +314,7 @@ def strategy_of(
         load_fitted_model(session, home, algorithm),
         ledger_loader=loader,
         description=algorithm.description,
+        version=algorithm.version,
     )
 
 

@@ -83,8 +83,10 @@ class AlgorithmStrategy(Strategy):
         model: Any,
         ledger_loader: LedgerLoader | None = None,
         description: str | None = None,
+        version: int | None = None,
     ) -> None:
         self.name = name  # type: ignore[misc]
+        self.version = version
         self.spec = spec
         self.model = model
         self.ledger_loader = ledger_loader

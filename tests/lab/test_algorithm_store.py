@@ -128,6 +128,25 @@ def test_a_stored_algorithm_loads_as_a_strategy_by_reference(engine, tmp_path):
     assert strategy.warmup_bars({}) == 1
     assert strategy.spec.decision == {"rule": "threshold", "enter": 0.55, "exit": 0.45}
     assert algorithms.load_strategy(engine, tmp_path, "algo:loadme").name == "algo:loadme@2"
+    assert strategy.version == 1
+
+
+def test_a_runtime_with_a_database_resolves_algo_names_through_get_strategy(engine, tmp_path):
+    from omc.db import session_scope
+    from omc.lab.resolver import install_algorithm_resolver
+    from omc.strategies import get_strategy, unregister_resolver
+
+    with session_scope(engine) as session:
+        _save(session, tmp_path, name="byname")
+    install_algorithm_resolver(engine, tmp_path)
+    try:
+        strategy = get_strategy("algo:byname@1")
+        assert isinstance(strategy, AlgorithmStrategy)
+        assert (strategy.name, strategy.version) == ("algo:byname@1", 1)
+        with pytest.raises(UnknownAlgorithmError, match="has no version 3"):
+            get_strategy("algo:byname@3")
+    finally:
+        unregister_resolver("algo")
 
 
 def test_the_strategy_registry_resolves_algo_names_through_a_registered_resolver():

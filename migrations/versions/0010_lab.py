@@ -1,7 +1,7 @@
 """agent_sessions, algorithms, agent_artifacts: the lab's sessions, versioned algorithms and files.
 
-Revision ID: 0009_lab
-Revises: 0008_brokers
+Revision ID: 0010_lab
+Revises: 0009_floor_deployments
 Create Date: 2026-12-03 06:34:59.637403
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import omc.db
 
-revision: str = "0009_lab"
-down_revision: str | None = "0008_brokers"
+revision: str = "0010_lab"
+down_revision: str | None = "0009_floor_deployments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
