@@ -22,6 +22,7 @@ from omc.settings.display import (
     mask_url,
     secret_file_warnings,
 )
+from omc.settings.lab import LabSettings
 from omc.settings.loading import ConfigFiles, LoadedSettings, load_settings, read_config_file
 from omc.settings.model import (
     DEFAULT_SYSTEM_CONFIG,
@@ -36,7 +37,6 @@ from omc.settings.sections import (
     BacktestSettings,
     CollectSettings,
     DaemonSettings,
-    LabSettings,
     LLMSettings,
     MarketSettings,
     SectionModel,

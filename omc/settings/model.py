@@ -16,7 +16,6 @@ from omc.settings.sections import (
     BacktestSettings,
     CollectSettings,
     DaemonSettings,
-    LabSettings,
     LLMSettings,
     MarketSettings,
 )
@@ -63,7 +62,6 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     market: MarketSettings = MarketSettings()
     backtest: BacktestSettings = BacktestSettings()
-    lab: LabSettings = LabSettings()
     glass: GlassSettings = GlassSettings()
     human: HumanSettings = HumanSettings()
     catalyst: CatalystSettings = CatalystSettings()

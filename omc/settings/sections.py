@@ -1,4 +1,4 @@
-"""Settings sections of omc's own domains: ``[llm]``, ``[market]``, ``[backtest]``, ``[lab]``,
+"""Settings sections of omc's own domains: ``[llm]``, ``[market]``, ``[backtest]``,
 ``[collect]`` and ``[daemon]``. The collectors' ``[glass]``, ``[human]`` and ``[catalyst]`` live in
 :mod:`omc.settings.ledgers`.
 
@@ -82,23 +82,6 @@ class BacktestSettings(SectionModel):
     # CoinSpot refuses tiny orders but our sources do not state the floor: none by default.
     minimum_order_value: float = Field(default=DEFAULT_MINIMUM_ORDER_VALUE, ge=0.0)
     initial_cash: float = Field(default=10_000.0, gt=0.0)
-
-
-class LabSettings(SectionModel):
-    """``[lab]``: how the lab runs its searches. Folds and trials run in parallel through joblib:
-    ``loky`` (local processes, the default) or ``dask`` on the Dask distributed scheduler named
-    by ``dask_scheduler`` (``tcp://host:8786``; needs the ``omc[dask]`` extra)."""
-
-    parallel_backend: Literal["loky", "dask"] = "loky"
-    dask_scheduler: str | None = None
-    parallel_jobs: int = Field(default=-1, ge=-1)  # joblib's n_jobs: -1 = every core
-
-    @field_validator("parallel_jobs")
-    @classmethod
-    def _some_jobs(cls, value: int) -> int:
-        if value == 0:
-            raise ValueError("parallel_jobs must be -1 (every core) or a number of processes")
-        return value
 
 
 class CollectSettings(SectionModel):
