@@ -30,13 +30,20 @@ def replay(
         None, "--capital", help="Starting cash (default: the [backtest] initial cash)."
     ),
     fee: float | None = typer.Option(None, "--fee", help="Fee per fill, 0.01 = 1% (setting)."),
+    exact: bool = typer.Option(
+        False,
+        "--exact/--paper-broker",
+        help="Fill with the backtest's exact arithmetic instead of through the paper broker.",
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Replay the trading loop over stored bars and compare its trades with the backtest's.
 
-    Every bar's close is a tick filled at the next bar's open, under the [floor] risk limits
-    (override with --limit). Where the risk engine clamped or stopped an order, the decision
-    is listed; with limits that never bind, the trades equal `omc backtest run`'s.
+    Every bar's close is a tick filled at the next bar's open through the paper broker (on a
+    scratch database of its own), under the [floor] risk limits (override with --limit).
+    Where the risk engine clamped or stopped an order, the decision is listed; with limits
+    that never bind, the trades equal `omc backtest run`'s (the paper broker rounds amounts to
+    CoinSpot's 8 places; --exact fills with the backtest's arithmetic and compares amounts too).
 
     Examples:
 
@@ -66,6 +73,7 @@ def replay(
         costs,
         cash,
         limits,
+        paper_broker=not exact,
     )
     if json_output:
         print_json({"bars": bars.to_dict(), **result.to_dict()})
@@ -81,7 +89,16 @@ def replay(
         + ", ".join(f"{name} {count}" for name, count in sorted(result.outcomes.items()))
     )
     if result.matches_backtest:
-        console.print(f"same trades as `omc backtest run`: all {len(result.backtest_fills)} fills")
+        console.print(
+            f"same trades as `omc backtest run`: all {len(result.backtest_fills)} fills at the "
+            f"same times, sides and prices "
+            + (
+                "(through the paper broker, whose 8-place amounts differ from the backtest's by "
+                f"at most {Decimal(result.largest_differences['notional']):.4f} in value)"
+                if result.broker != "exact"
+                else "(exact fills: amounts equal too)"
+            )
+        )
     else:
         console.print(
             f"differs from `omc backtest run` ({len(result.backtest_fills)} fills) at "

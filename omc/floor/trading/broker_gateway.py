@@ -11,20 +11,29 @@ from __future__ import annotations
 
 import logging
 import uuid
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from omc.errors import NotFound
 from omc.floor.brokers.base import AccountRef, OrderRefused, OrderResult
-from omc.floor.brokers.config import BrokerConfig
+from omc.floor.brokers.config import AMOUNT_STEP, BrokerConfig
 from omc.floor.trading.gateway import OrderOutcome, Quote
 from omc.floor.trading.venues import register_venue
 from omc.ledgers.exchange.models import Order
 
 log = logging.getLogger(__name__)
 QUOTE_PROBE = Decimal("0.0001")
+
+
+def aud_amount(value: Decimal, fee_rate: Decimal) -> Decimal:
+    """The fee-inclusive AUD amount that buys ``value`` of coin, to CoinSpot's 8 places.
+
+    Rounded down and one step less: the broker rounds the fee (amount less the coin's value)
+    to 8 places too, which can add half a step, and a buy of all the cash must still fit.
+    """
+    return (value * (1 + fee_rate)).quantize(AMOUNT_STEP, rounding=ROUND_DOWN) - AMOUNT_STEP
 
 
 def _outcome(result: OrderResult) -> OrderOutcome:
@@ -63,7 +72,7 @@ class BrokerGateway:
         return Quote(quoted.rate, quoted.at)
 
     def buy(self, value: Decimal, client_order_id: str) -> OrderOutcome:
-        amount = (value * (1 + self.config.fee_rate)).quantize(Decimal("0.00000001"))
+        amount = aud_amount(value, self.config.fee_rate)
         try:
             result = self.broker.buy(
                 self.coin, amount, amount_type="aud", client_order_id=client_order_id

@@ -22,12 +22,36 @@ import pandas as pd
 
 from omc.backtest.costs import CostModel
 from omc.backtest.execution import checked_targets, execution_prices, mark_prices, prepare_bars
+from omc.errors import OmcError
 from omc.floor.trading import risk
 from omc.floor.trading.limits import Limits
 from omc.floor.trading.orders import exact, plan_order
 from omc.floor.trading.targets import resolve_target
 
 LOOKAHEAD_SAMPLES = 8
+
+
+class Fills:
+    """How a replay's orders fill. This one: exactly at the price, the fee on top (the
+    backtest's own arithmetic); :class:`PaperFills` sends them through the paper broker."""
+
+    def __init__(self, fee_rate: Decimal) -> None:
+        self.fee_rate = fee_rate
+
+    def buy(
+        self, now: dt.datetime, value: Decimal, price: Decimal
+    ) -> tuple[Decimal, Decimal, Decimal]:
+        """(units, value, fee) of a buy of ``value`` before the fee."""
+        return value / price, value, value * self.fee_rate
+
+    def sell(
+        self, now: dt.datetime, units: Decimal, price: Decimal
+    ) -> tuple[Decimal, Decimal, Decimal]:
+        notional = units * price
+        return units, notional, notional * self.fee_rate
+
+    def close(self) -> None:
+        return None
 
 
 @dataclass
@@ -65,6 +89,8 @@ class ReplayResult:
     backtest_fills: list[dict[str, str]] = field(default_factory=list)
     differences: list[dict[str, Any]] = field(default_factory=list)
     lookahead_samples: int = 0
+    largest_differences: dict[str, str] = field(default_factory=dict)
+    broker: str = "exact"
 
     @property
     def matches_backtest(self) -> bool:
@@ -86,6 +112,8 @@ class ReplayResult:
             "differences": self.differences,
             "interventions": self.interventions,
             "lookahead_samples": self.lookahead_samples,
+            "fills_through": self.broker,
+            "largest_differences": self.largest_differences,
         }
 
 
@@ -116,6 +144,7 @@ def replay_bars(
     costs: CostModel,
     capital: Decimal,
     limits: Limits,
+    fills_with: Fills | None = None,
 ) -> ReplayResult:
     """Run the loop over ``bars``; every bar but the last is a tick at the next bar's open."""
     resolved = resolve_target(target, params)
@@ -125,7 +154,7 @@ def replay_bars(
     samples = _verify_causal(strategy, bars, resolved_params, targets)
     opens = execution_prices(bars, mark_prices(bars))
     times = [stamp.to_pydatetime() for stamp in bars.index]
-    fee_rate = exact(costs.fee_rate)
+    filler = fills_with or Fills(exact(costs.fee_rate))
     cash, units = Decimal(capital), Decimal(0)
     applied = 0.0
     peak: Decimal | None = capital
@@ -196,16 +225,25 @@ def replay_bars(
             clamps = [check for check in assessment.checks if check.verdict == risk.CLAMP]
             for check in clamps:
                 interventions.append(_intervention(now, bars.index[bar], target_now, check))
+            try:
+                bought, notional, fee = (
+                    filler.buy(now, value, price)
+                    if planned.side == "buy"
+                    else filler.sell(
+                        now, planned.units if value == planned.value else value / price, price
+                    )
+                )
+            except OmcError as error:  # the broker refused: nothing was placed
+                count("failed")
+                refused = risk.Check("broker", risk.FAIL, error.message)
+                interventions.append(_intervention(now, bars.index[bar], target_now, refused))
+                continue
             if planned.side == "buy":
-                bought = value / price
-                fee = value * fee_rate
-                cash -= value + fee
+                cash -= notional + fee
                 units += bought
-                fills.append(ReplayFill(now, "buy", bought, price, value, fee))
+                fills.append(ReplayFill(now, "buy", bought, price, notional, fee))
             else:
-                sold = planned.units if value == planned.value else value / price
-                notional = sold * price
-                fee = notional * fee_rate
+                sold = bought
                 cash += notional - fee
                 units = Decimal(0) if target_now <= 0 and sold == units else units - sold
                 fills.append(ReplayFill(now, "sell", sold, price, notional, fee))
@@ -240,8 +278,15 @@ def _intervention(now: dt.datetime, bar: pd.Timestamp, target: float, check: ris
 
 
 def compare_with_backtest(
-    result: ReplayResult, bars: pd.DataFrame, costs: CostModel, capital: Decimal
+    result: ReplayResult,
+    bars: pd.DataFrame,
+    costs: CostModel,
+    capital: Decimal,
+    tolerance: Decimal | None = Decimal("1e-20"),
 ) -> ReplayResult:
+    """``tolerance``: how far (relative) amounts may differ; None compares only the trades'
+    times, sides and prices (the paper broker rounds amounts to CoinSpot's 8 places, and the
+    rounding carries into later orders' sizes: the largest differences are reported)."""
     """Run ``omc backtest run``'s engine on the same bars and list every fill that differs."""
     from omc.backtest.runner import run_backtest
 
@@ -255,25 +300,46 @@ def compare_with_backtest(
     for position in range(max(len(ours), len(theirs))):
         mine = ours[position] if position < len(ours) else None
         other = theirs[position] if position < len(theirs) else None
-        if mine is None or other is None or _differs(mine, other):
+        if mine is None or other is None or _differs(mine, other, tolerance):
             differences.append({"fill": position, "replay": mine, "backtest": other})
     result.backtest_fills = theirs
     result.differences = differences
+    same = [
+        (mine, other)
+        for mine, other in zip(ours, theirs, strict=False)
+        if mine["time"] == other["time"]
+    ]
+    result.largest_differences = {
+        name: str(max((_absolute(mine[name], other[name]) for mine, other in same), default=0))
+        for name in ("units", "notional", "fee")
+    }
     return result
+
+
+def _absolute(a: str, b: str) -> Decimal:
+    return abs(Decimal(a) - Decimal(b))
+
+
+def _relative(a: str, b: str) -> Decimal:
+    x, y = Decimal(a), Decimal(b)
+    return abs(x - y) / abs(y) if y else abs(x - y)
 
 
 FIELDS = ("time", "side", "units", "price", "notional", "fee")
 
 
-def _differs(mine: dict[str, str], other: dict[str, str]) -> bool:
+def _differs(mine: dict[str, str], other: dict[str, str], tolerance: Decimal | None) -> bool:
+    """Times, sides and prices must be equal; amounts within ``tolerance`` (relative): the
+    exact replay allows only the last of 28 digits, the paper broker its 8-place rounding."""
     if mine["time"] != other["time"] or mine["side"] != other["side"]:
         return True
-    # Both are exact decimals of the same arithmetic; allow only the last of 28 digits.
-    for name in ("units", "price", "notional", "fee"):
-        a, b = Decimal(mine[name]), Decimal(other[name])
-        if abs(a - b) > abs(b) * Decimal("1e-20"):
-            return True
-    return False
+    if Decimal(mine["price"]) != Decimal(other["price"]):
+        return True
+    if tolerance is None:
+        return False
+    return any(
+        _relative(mine[name], other[name]) > tolerance for name in ("units", "notional", "fee")
+    )
 
 
 def replay_market(
@@ -284,13 +350,25 @@ def replay_market(
     costs: CostModel,
     capital: Decimal,
     limits: Limits,
+    paper_broker: bool = True,
 ) -> tuple[Any, ReplayResult]:
-    """Load the bars ``query`` asks for (as the backtest does), replay, and compare."""
+    """Load the bars ``query`` asks for (as the backtest does), replay through the paper broker
+    (or with exact fills), and compare with the backtest."""
     from omc.backtest.data import load_bars
     from omc.backtest.service import BarsSummary
 
     resolve_target(target, params)  # an unknown strategy fails before any database work
     bars = load_bars(connect(), query)
-    result = replay_bars(bars, target, params, costs, capital, limits)
-    compare_with_backtest(result, bars, costs, capital)
+    fills: Fills | None = None
+    if paper_broker:
+        from omc.floor.trading.replay_paper import PaperFills
+
+        fills = PaperFills(exact(costs.fee_rate), capital, query.coin, query.quote)
+    try:
+        result = replay_bars(bars, target, params, costs, capital, limits, fills)
+    finally:
+        if fills is not None:
+            fills.close()
+    result.broker = "paper broker" if paper_broker else "exact"
+    compare_with_backtest(result, bars, costs, capital, None if paper_broker else Decimal("1e-20"))
     return BarsSummary.of(query.market, bars), result

@@ -45,6 +45,39 @@ def test_replay_fills_equal_the_backtests_exact_ledger_on_real_btc_bars(btc_2024
     assert result.ticks == len(btc_2024) - 1
 
 
+def test_through_the_paper_broker_the_trades_are_the_backtests_and_amounts_round_to_8_places(
+    btc_2024,
+):
+    from omc.floor.trading.replay_paper import PaperFills
+
+    costs = CostModel(fee_rate=0.01)
+    limits = resolve_limits(FloorSettings(), NON_BINDING)
+    fills = PaperFills(Decimal("0.01"), Decimal(10_000), "BTC", "USDT")
+    try:
+        result = replay_bars(
+            btc_2024, "sma_crossover", {"fast": 20, "slow": 100}, costs, Decimal(10_000), limits,
+            fills,
+        )  # fmt: skip
+        with fills.engine.connect() as connection:
+            import sqlalchemy as sa
+
+            from omc.ledgers.exchange.models import Order
+
+            orders = connection.execute(
+                sa.select(sa.func.count()).select_from(Order.__table__)
+            ).scalar()
+    finally:
+        fills.close()
+    compare_with_backtest(result, btc_2024, costs, Decimal(10_000), tolerance=None)
+    assert result.differences == []
+    assert orders == len(result.fills) == len(result.backtest_fills) > 10
+    assert all(fill.units == fill.units.quantize(Decimal("1e-8")) for fill in result.fills)
+    # Rounding to 8 places, carried into later orders' sizes, stays within a few cents here.
+    assert Decimal(result.largest_differences["notional"]) < Decimal("0.05")
+    strict = compare_with_backtest(result, btc_2024, costs, Decimal(10_000), Decimal("1e-20"))
+    assert strict.differences  # the exact comparison does see the rounding
+
+
 def test_where_the_risk_engine_halts_the_differences_are_listed_decision_by_decision(btc_2024):
     costs = CostModel(fee_rate=0.01)
     limits = resolve_limits(FloorSettings(), {"max_drawdown": "0.05", "daily_loss_limit": "1"})
