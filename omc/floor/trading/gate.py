@@ -39,9 +39,31 @@ class GateCheck:
     reason: str
 
 
-def _out_of_sample(strategy: Any, settings: Any) -> GateCheck:
-    record = getattr(strategy, "evaluation_record", None)
-    record = record() if callable(record) else record
+def algorithm_record(rt: Any, strategy: Any) -> dict[str, Any] | None:
+    """An algorithm's stored status and out-of-sample record (None for a built-in strategy,
+    which has no stored walk-forward record)."""
+    name = str(getattr(strategy, "name", ""))
+    if not name.startswith("algo:"):
+        return None
+    from omc.lab.algorithms import find_algorithm
+
+    with rt.session() as session:
+        row = find_algorithm(session, name)
+        evaluation = dict(row.evaluation or {})
+        status = row.status
+    deflated = (evaluation.get("deflated_sharpe") or {}).get("deflated_sharpe")
+    trades = (evaluation.get("out_of_sample") or {}).get("trade_count")
+    lookahead = (evaluation.get("lookahead") or {}).get("passed")
+    return {
+        "status": status,
+        "deflated_sharpe": deflated,
+        "oos_trades": trades,
+        "lookahead_passed": lookahead,
+        "lookahead_violations": (evaluation.get("lookahead") or {}).get("violating_bars"),
+    }
+
+
+def _out_of_sample(record: dict[str, Any] | None, strategy: Any, settings: Any) -> GateCheck:
     if not record:
         return GateCheck(
             "out_of_sample",
@@ -75,7 +97,18 @@ def _out_of_sample(strategy: Any, settings: Any) -> GateCheck:
     )
 
 
-def _lookahead(strategy: Any, params: dict[str, Any]) -> GateCheck:
+def _lookahead(strategy: Any, params: dict[str, Any], record: dict[str, Any] | None) -> GateCheck:
+    if record is not None:  # an algorithm: its own evaluation ran the check on its targets
+        passed = record.get("lookahead_passed") is True
+        return GateCheck(
+            "lookahead",
+            passed,
+            record.get("lookahead_violations"),
+            0,
+            "the algorithm's evaluation passed the lookahead check"
+            if passed
+            else "the algorithm's evaluation has no passing lookahead check",
+        )
     from omc.backtest.lookahead import check_lookahead
     from omc.backtest.synthetic import synthetic_bars
 
@@ -223,9 +256,10 @@ def run_live_gate(
 
     settings = rt.settings.floor
     resolved = resolve_target(deployment.target, deployment.params)
+    record = algorithm_record(rt, resolved.strategy)
     checks = [
-        _out_of_sample(resolved.strategy, settings),
-        _lookahead(resolved.strategy, resolved.params),
+        _out_of_sample(record, resolved.strategy, settings),
+        _lookahead(resolved.strategy, resolved.params, record),
         *_paper(rt, deployment, settings),
         *_keys(rt),
     ]

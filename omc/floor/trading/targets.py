@@ -35,12 +35,14 @@ def resolve_target(target: str, params: Mapping[str, object] | None = None) -> R
 
     text = target.strip()
     if text.lower().startswith(ALGORITHM_PREFIX):
-        strategy = get_strategy(text)  # the algorithms registry resolves `algo:` names
+        # The algorithms' resolver (installed by the runtime) loads `algo:NAME[@VERSION]`; its
+        # name carries the version it resolved to, which the deployment keeps.
+        strategy = get_strategy(text)
         version = getattr(strategy, "version", None)
-        name = getattr(strategy, "name", text)
-        label = text if "@" in text or version is None else f"{text}@{version}"
+        name = str(getattr(strategy, "name", text))
+        label = name if name.startswith(ALGORITHM_PREFIX) else text
         resolved = strategy.resolve_parameters(params)
-        return ResolvedTarget(strategy, label if name else text, version, dict(resolved))
+        return ResolvedTarget(strategy, label, version, dict(resolved))
     strategy = get_strategy(text)
     resolved = strategy.resolve_parameters(params)
     return ResolvedTarget(strategy, strategy.name, None, dict(resolved))
