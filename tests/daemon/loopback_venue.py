@@ -2,7 +2,8 @@
 through ``floor.venue_modules``: it fills market orders at the newest collected bid/ask (what
 the collector stored from the loopback CoinSpot), fee on top, and keeps every order it got in
 an append-only file (``OMC_TEST_VENUE_FILE``), so a test can count orders across restarts.
-``OMC_TEST_VENUE_HANG`` makes it record an order and then hang, as a dying request would.
+``OMC_TEST_VENUE_HANG`` makes it record an order and then hang, as a dying request would;
+``OMC_TEST_VENUE_DELAY`` (seconds) makes it answer slowly.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class FileExchange:
             os.fsync(handle.fileno())
         if os.environ.get("OMC_TEST_VENUE_HANG"):
             time.sleep(3600)
+        time.sleep(float(os.environ.get("OMC_TEST_VENUE_DELAY", "0")))
         return OrderOutcome(FILLED, client_order_id, units, price, value, value * FEE)
 
     def buy(self, value: Decimal, client_order_id: str) -> OrderOutcome:

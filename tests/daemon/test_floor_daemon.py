@@ -107,7 +107,9 @@ def seed_history(engine, coin: str, price: str, collected_at: dt.datetime | None
         connection.execute(sa.insert(PriceBar.__table__), rows)
 
 
-def promote(engine, coin: str = "BTC", name: str | None = None) -> Deployment:
+def promote(
+    engine, coin: str = "BTC", name: str | None = None, limits: list[str] | None = None
+) -> Deployment:
     from omc.core.users import get_or_create_user
 
     settings = load_settings().settings
@@ -120,6 +122,7 @@ def promote(engine, coin: str = "BTC", name: str | None = None) -> Deployment:
             bar_seconds=1,
             capital="1000",
             name=name,
+            limits=limits or [],
         )
         return save_deployment(session, build_deployment(settings, user, request))
 
@@ -275,3 +278,46 @@ def test_a_second_floor_daemon_on_the_same_database_is_refused(engine, floor_dae
     assert f"pid {first.pid}" in second.output()
     assert first.process.poll() is None
     first.terminate(timeout=STOP_BOUND)
+
+
+def test_sigterm_during_an_order_lets_the_tick_finish_and_record_it(engine, floor_daemon):
+    start, orders_file = floor_daemon
+    seed_history(engine, "BTC", "140000")  # the served price is higher: buy at once
+    deployment = promote(engine)
+    daemon = start(env={"OMC_TEST_VENUE_DELAY": "1.5"}, test_exchange=True)
+    wait_for(lambda: orders(orders_file), what="the order reaching the exchange")
+    code, _ = daemon.terminate(timeout=STOP_BOUND)  # while the exchange is still answering
+    assert code == 0, daemon.output()
+    (decision,) = [d for d in decisions(engine, deployment.id) if d.client_order_id]
+    assert decision.outcome == "ordered"
+    assert decision.filled_units == pytest.approx(
+        Decimal(orders(orders_file)[0]["units"]), abs=Decimal("1e-10")
+    )
+    assert len(orders(orders_file)) == 1
+
+
+def test_a_drawdown_beyond_the_limit_halts_the_deployment_under_the_daemon(
+    engine, floor_daemon, coinspot
+):
+    start, _ = floor_daemon
+    seed_history(engine, "BTC", "140000")  # buy at once at the served price
+    deployment = promote(engine, limits=["max_drawdown=0.05", "daily_loss_limit=0.5"])
+    daemon = start()
+    wait_for(
+        lambda: [d for d in decisions(engine, deployment.id) if d.outcome == "ordered"],
+        what="the first buy",
+    )
+    coinspot.last = Decimal("130000")  # about 14% below the buy: past the 5% drawdown limit
+    halted = wait_for(
+        lambda: [d for d in decisions(engine, deployment.id) if d.outcome == "halted"],
+        what="the halt",
+    )
+    assert "below the peak" in halted[0].reason
+    check = next(c for c in halted[0].checks if c["name"] == "drawdown")
+    assert check["verdict"] == "halt"
+    assert Decimal(check["numbers"]["drawdown"]) > Decimal("0.05")
+    with session_scope(engine) as session:
+        row = session.get(Deployment, deployment.id)
+        assert row.status == "halted"
+        assert row.status_reason == halted[0].reason
+    daemon.terminate(timeout=STOP_BOUND)
