@@ -256,34 +256,48 @@ def decisions(
     deployment: str = typer.Argument(..., help=DEPLOYMENT_HELP),
     last: int = typer.Option(20, "--last", min=1, help="How many of the newest ticks."),
     checks: bool = typer.Option(False, "--checks", help="Show every risk check of each tick."),
+    verify: bool = typer.Option(
+        False, "--verify", help="Replay each decision from the bars known then and compare."
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Why a deployment traded or did not, tick by tick: target, risk checks, order.
+
+    --verify replays each decision: the bars as known when it was made, the inputs hash and
+    the target recomputed; a decision that does not replay is marked.
 
     Examples:
 
         omc floor decisions sma-crossover-btc-paper --last 5 --checks
 
-        omc floor decisions sma-crossover-btc-paper --json
+        omc floor decisions sma-crossover-btc-paper --verify --json
     """
     from rich.table import Table
 
     from omc.floor.trading.service import decisions as deployment_decisions
+    from omc.floor.trading.service import verify_decisions
 
-    report = deployment_decisions(runtime(ctx), deployment, last)
+    lookup = verify_decisions if verify else deployment_decisions
+    report = lookup(runtime(ctx), deployment, last)
     if json_output:
         print_json(report)
         return
     table = Table(title=f"decisions of {report['deployment']}")
     for column in ("bar", "target", "price", "outcome", "reason"):
         table.add_column(column)
+    if verify:
+        table.add_column("replays")
     for row in report["decisions"]:
+        extra = []
+        if verify:
+            extra = ["-" if row["verified"] is None else ("yes" if row["verified"] else "NO")]
         table.add_row(
             row["bar_time"][:19],
             "-" if row["target"] is None else f"{row['target']:g}",
             row["price"] or "-",
             row["outcome"],
             row["reason"] or "",
+            *extra,
         )
         if checks:
             for check in row["checks"]:

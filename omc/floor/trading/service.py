@@ -197,3 +197,39 @@ def decisions(rt: Any, ref: str, limit: int = 50) -> dict[str, Any]:
             "deployment": deployment.name,
             "decisions": [decision_view(row) for row in reversed(rows)],
         }
+
+
+def verify_decisions(rt: Any, ref: str, limit: int = 50) -> dict[str, Any]:
+    """Replay each of the newest ``limit`` decisions: reload the bars as they were known when
+    it was made, recompute the inputs hash and the target, and say whether both agree."""
+    import datetime as dt
+
+    from omc.floor.trading.market import lookback_bars, tick_bars
+    from omc.floor.trading.targets import resolve_target
+    from omc.floor.trading.tick import inputs_hash
+
+    report = decisions(rt, ref, limit)
+    user_id = rt.user_id()
+    with rt.session() as session:
+        deployment = find_deployment(session, user_id, ref)
+        resolved = resolve_target(deployment.target, deployment.params)
+        step = dt.timedelta(seconds=deployment.bar_seconds)
+        for row in report["decisions"]:
+            if not row["inputs_hash"]:
+                row["verified"] = None
+                continue
+            bar_time = dt.datetime.fromisoformat(row["bar_time"])
+            bars = tick_bars(
+                session,
+                deployment.coin,
+                deployment.quote,
+                deployment.bar_seconds,
+                until=bar_time + step,
+                as_of=dt.datetime.fromisoformat(row["decided_at"]),
+                lookback=lookback_bars(resolved.strategy, resolved.params),
+            )
+            target = float(resolved.strategy.targets(bars, resolved.params)[-1])
+            same_inputs = inputs_hash(bars, deployment) == row["inputs_hash"]
+            row["verified"] = same_inputs and target == row["target"]
+            row["replayed_target"] = target
+    return report

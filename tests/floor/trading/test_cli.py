@@ -117,6 +117,9 @@ def test_decisions_and_report_show_what_each_tick_did(cli, engine, tmp_path):
     assert "kill_switch: kill switch not set" in shown.output
     listed = json.loads(cli("floor", "decisions", "m1", "--json", env=env).output)
     assert [d["outcome"] for d in listed["decisions"]] == ["ordered", "held"]
+    verified = json.loads(cli("floor", "decisions", "m1", "--verify", "--json", env=env).output)
+    assert [d["verified"] for d in verified["decisions"]] == [True, True]
+    assert [d["replayed_target"] for d in verified["decisions"]] == [1.0, 1.0]
     png = tmp_path / "m1.png"
     report = cli("floor", "report", "m1", "--png", str(png), "--json", env=env)
     assert report.exit_code == 0, report.output
