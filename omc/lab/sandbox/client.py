@@ -14,6 +14,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -23,6 +24,9 @@ from typing import Any
 
 from omc.lab.sandbox.errors import SandboxUnavailable
 
+LENGTH = struct.Struct("<Q")
+REPLY_SLACK = 65536  # a reply's own fields beyond the result
+REPLY_HEADER = LENGTH.size + 1  # the length, then P (the reply follows) or M (in the memfd)
 F_SETPIPE_SZ = 1031
 PIPE_SIZE = 1 << 20
 START_TIMEOUT_SECONDS = 120.0
@@ -49,6 +53,9 @@ def server_environment() -> dict[str, str]:
     paths = [package_parent, *environment.get("PYTHONPATH", "").split(os.pathsep)]
     environment["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if p))
     environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Transparent huge pages for malloc's heap (glibc 2.35+, where the kernel offers them on
+    # request): a fresh child then faults in its working memory 2 MiB at a time, not 4 KiB.
+    environment["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1"
     return environment
 
 
@@ -60,6 +67,7 @@ class Child:
     input_fd: int
     output_fd: int
     status_fd: int
+    output_memfd: int = -1
 
     def kill(self) -> None:
         try:
@@ -69,11 +77,11 @@ class Child:
                 os.kill(self.pid, signal.SIGKILL)
 
     def close(self) -> None:
-        for fd in (self.input_fd, self.output_fd, self.status_fd):
+        for fd in (self.input_fd, self.output_fd, self.status_fd, self.output_memfd):
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self.input_fd = self.output_fd = self.status_fd = -1
+        self.input_fd = self.output_fd = self.status_fd = self.output_memfd = -1
 
 
 class ForkServer:
@@ -140,29 +148,38 @@ class ForkServer:
                 self._start()
             return self.layers
 
-    def spawn(self, limits: dict[str, Any], probe: bool = False) -> Child:
-        """Ask the server for a child; returns it with the caller's pipe ends."""
+    def spawn(self, limits: dict[str, Any], message: list[Any], probe: bool = False) -> Child:
+        """Hand the server a run: its limits and its input ``message``; returns the child with
+        the caller's ends of its output and status pipes."""
+        input_fd = write_input(message)
+        try:
+            return self._spawn(limits, probe, input_fd)
+        finally:
+            os.close(input_fd)
+
+    def _spawn(self, limits: dict[str, Any], probe: bool, input_fd: int) -> Child:
         with self._lock:
             for attempt in (1, 2):
                 if not self._alive():
                     self._start()
                 try:
-                    return self._request(limits, probe)
+                    return self._request(limits, probe, input_fd)
                 except (OSError, ValueError):
                     self._discard()
                     if attempt == 2:
                         raise SandboxUnavailable("the sandbox's fork server stopped") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _request(self, limits: dict[str, Any], probe: bool) -> Child:
+    def _request(self, limits: dict[str, Any], probe: bool, input_fd: int) -> Child:
         assert self._sock is not None
-        input_read, input_write = os.pipe2(os.O_CLOEXEC)
         output_read, output_write = os.pipe2(os.O_CLOEXEC)
         status_read, status_write = os.pipe2(os.O_CLOEXEC)
-        for fd in (input_write, output_read):
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
-        theirs = [input_read, output_write, status_write]
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(output_read, F_SETPIPE_SZ, PIPE_SIZE)
+        output_memfd = os.memfd_create("omc-sandbox-output", os.MFD_CLOEXEC)
+        # Sparse: no memory is used until the child writes its reply into it.
+        os.ftruncate(output_memfd, int(limits["output_bytes"]) + REPLY_SLACK)
+        theirs = [input_fd, output_write, output_memfd, status_write]
         try:
             message = json.dumps({"limits": limits, "probe": probe}).encode()
             self._sock.sendmsg(
@@ -170,17 +187,17 @@ class ForkServer:
             )
             reply = json.loads(self._sock.recv(65536) or b"{}")
         except BaseException:
-            for fd in (input_write, output_read, status_read):
+            for fd in (output_read, status_read, output_memfd):
                 os.close(fd)
             raise
         finally:
-            for fd in theirs:
+            for fd in (output_write, status_write):
                 os.close(fd)
         if "pid" not in reply:
-            for fd in (input_write, output_read, status_read):
+            for fd in (output_read, status_read, output_memfd):
                 os.close(fd)
             raise ValueError(reply.get("error", "no child"))
-        return Child(int(reply["pid"]), input_write, output_read, status_read)
+        return Child(int(reply["pid"]), -1, output_read, status_read, output_memfd)
 
     def close(self) -> None:
         with self._lock:
@@ -204,57 +221,80 @@ class Exchange:
     seconds: float
 
 
-def exchange(child: Child, message: list[Any], wall_seconds: float, output_limit: int) -> Exchange:
-    """Write the request, read the reply and the exit status, within the wall-clock limit."""
+def write_input(message: list[Any]) -> int:
+    """The request in a new memfd (the child maps it; nothing streams through a pipe)."""
+    fd = os.memfd_create("omc-sandbox-input", os.MFD_CLOEXEC)
+    try:
+        for part in message:
+            view = memoryview(part).cast("B")
+            while view.nbytes:
+                view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def exchange(child: Child, wall_seconds: float, output_limit: int) -> Exchange:
+    """Read the child's reply (and, when it failed, its exit status) within the wall clock."""
     started = time.monotonic()
     deadline = started + wall_seconds
-    pending = [memoryview(part).cast("B") for part in message if memoryview(part).nbytes]
     output = bytearray()
     status_text = bytearray()
-    timed_out = exceeded = False
-    os.set_blocking(child.input_fd, False)
+    timed_out = exceeded = complete = False
+    expected: int | None = None  # the reply's length, from its first 8 bytes
+    reply = bytearray()
+    reply_view = memoryview(reply)
+    received = 0
     open_reads = {child.output_fd, child.status_fd}
-    try:
-        while open_reads:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            writers = [child.input_fd] if child.input_fd >= 0 else []
-            readable, writable, _ = select.select(list(open_reads), writers, [], remaining)
-            if writable:
-                try:
-                    while pending:
-                        written = os.write(child.input_fd, pending[0])
-                        pending[0] = pending[0][written:]
-                        if not pending[0].nbytes:
-                            pending.pop(0)
-                except BlockingIOError:
-                    pass
-                except BrokenPipeError:
-                    pending = []
-                if not pending:
-                    os.close(child.input_fd)
-                    child.input_fd = -1
-            for fd in readable:
-                chunk = os.read(fd, PIPE_SIZE)
-                if not chunk:
+    while open_reads and not complete:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        readable, _, _ = select.select(list(open_reads), [], [], remaining)
+        for fd in readable:
+            if fd == child.output_fd and expected is not None:
+                # The length is known: read straight into the reply's own buffer.
+                count = os.readv(fd, [reply_view[received:]])
+                if not count:
                     open_reads.discard(fd)
-                elif fd == child.output_fd:
-                    output += chunk
-                    if len(output) > output_limit + 65536:
+                received += count
+                complete = received == expected
+                continue
+            chunk = os.read(fd, PIPE_SIZE)
+            if not chunk:
+                open_reads.discard(fd)
+            elif fd == child.output_fd:
+                output += chunk
+                if len(output) >= REPLY_HEADER:
+                    (expected,) = LENGTH.unpack_from(output)
+                    if expected > output_limit + REPLY_SLACK:
                         exceeded = True
-                        open_reads.clear()
                         break
-                else:
-                    status_text += chunk
-        if timed_out or exceeded:
-            child.kill()
-            status_text += _read_until_closed(child.status_fd, 10.0)
-    finally:
-        if child.input_fd >= 0:
-            os.close(child.input_fd)
-            child.input_fd = -1
+                    reply = bytearray(expected)
+                    reply_view = memoryview(reply)
+                    if output[LENGTH.size : REPLY_HEADER] == b"M":
+                        child.kill()  # the reply is complete: nothing may change it now
+                        received = _read_memfd(child.output_memfd, reply_view)
+                        complete = True
+                        continue
+                    received = min(len(output) - REPLY_HEADER, expected)
+                    reply_view[:received] = output[REPLY_HEADER : REPLY_HEADER + received]
+                    complete = received == expected
+            else:
+                status_text += chunk
+        if exceeded:
+            break
+    if timed_out or exceeded:
+        child.kill()
+        status_text += _read_until_closed(child.status_fd, 10.0)
+    elif complete:
+        child.kill()  # it was ending anyway; nothing of it may outlive the call
+    if complete:
+        output = reply
+    elif not (timed_out or exceeded):
+        output = bytearray()  # it ended without a whole reply
     seconds = time.monotonic() - started
     status = None
     if status_text:
@@ -263,6 +303,16 @@ def exchange(child: Child, message: list[Any], wall_seconds: float, output_limit
         except (ValueError, KeyError):
             status = None
     return Exchange(output, status, timed_out, exceeded, seconds)
+
+
+def _read_memfd(fd: int, view: memoryview) -> int:
+    received = 0
+    while received < view.nbytes:
+        count = os.preadv(fd, [view[received:]], received)
+        if count <= 0:
+            raise ValueError("the reply is shorter than its length")
+        received += count
+    return received
 
 
 def _read_until_closed(fd: int, timeout: float) -> bytes:

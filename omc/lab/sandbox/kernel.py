@@ -22,6 +22,8 @@ CLONE_THREAD = 0x00010000
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 
 # Refused with EPERM: networking, new programs and processes, debugging other processes,
 # namespaces and privileges, kernel and system administration.
@@ -38,6 +40,7 @@ DENIED_SYSCALLS = (
     "setdomainname", "iopl", "ioperm", "quotactl",
     "io_uring_setup", "io_uring_enter", "io_uring_register",
     "add_key", "request_key", "keyctl",
+    "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal",
     "creat", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
     "rmdir", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "chown",
     "fchown", "lchown", "fchownat", "truncate", "mknod", "mknodat", "utime", "utimes",
@@ -123,14 +126,14 @@ def _seccomp_module() -> Any:
 def seccomp_available() -> tuple[bool, str]:
     """Whether a filter can be built here (libseccomp loads and knows this architecture)."""
     try:
-        build_filter(os.getpid())
+        export_program()
     except Exception as error:
         return False, f"not available: {type(error).__name__}: {error}"[:200]
     return True, f"libseccomp filter refusing {len(DENIED_SYSCALLS) + 6} kinds of system call"
 
 
-def build_filter(own_pid: int) -> Any:
-    """The seccomp filter for a child whose process id is ``own_pid``."""
+def build_filter() -> Any:
+    """The seccomp filter every child loads (default allow, the refusals above)."""
     seccomp = _seccomp_module()
     refuse = seccomp.ERRNO(errno.EPERM)
     syscall_filter = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
@@ -155,14 +158,42 @@ def build_filter(own_pid: int) -> Any:
                 )
             except (OSError, ValueError, RuntimeError):
                 continue
-    # Signals to any process but itself.
-    for name in ("kill", "tgkill"):
-        syscall_filter.add_rule(refuse, name, seccomp.Arg(0, seccomp.NE, own_pid))
-    syscall_filter.add_rule(refuse, "tkill", seccomp.Arg(0, seccomp.NE, own_pid))
     return syscall_filter
 
 
-def load_seccomp() -> None:
-    """Set ``no_new_privs`` and load the filter into this process (irreversibly)."""
+def export_program() -> bytes:
+    """The filter compiled to its BPF program, once, by the fork server: a child then loads it
+    with one ``prctl`` instead of building it again."""
+    read_end, write_end = os.pipe()
+    try:
+        with os.fdopen(write_end, "wb", closefd=True) as handle:
+            build_filter().export_bpf(handle)
+        chunks = []
+        while chunk := os.read(read_end, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+    program = b"".join(chunks)
+    if not program or len(program) % 8:
+        raise OSError(errno.EINVAL, "libseccomp exported no filter program")
+    return program
+
+
+class _SockFilterProgram(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def load_program(program: bytes) -> None:
+    """Set ``no_new_privs`` and load a BPF program from :func:`export_program` (for good)."""
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    build_filter(os.getpid()).load()
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFilterProgram(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    libc = _libc()
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def load_seccomp() -> None:
+    """Build the filter and load it into this process (for good)."""
+    load_program(export_program())

@@ -69,9 +69,9 @@ class Sandbox:
             message = encode({"code": code, "inputs": {"df": df, **inputs}}, where="the inputs")
         except Unsupported as error:
             raise InvalidInput(f"cannot pass to the sandbox: {error}") from None
-        child = self.server.spawn(limits.to_dict())
+        child = self.server.spawn(limits.to_dict(), message)
         try:
-            done = exchange(child, message, limits.wall_seconds, limits.output_bytes)
+            done = exchange(child, limits.wall_seconds, limits.output_bytes)
         finally:
             child.close()
         reply = None
@@ -155,10 +155,10 @@ class Sandbox:
         self-test of :mod:`omc.lab.sandbox.probe`; its report."""
         from omc.lab.sandbox.serialize import decode, encode
 
-        child = self.server.spawn(self.limits.to_dict(), probe=True)
         message = encode({"code": "", "inputs": {}})
+        child = self.server.spawn(self.limits.to_dict(), message, probe=True)
         try:
-            done = exchange(child, message, self.limits.wall_seconds, self.limits.output_bytes)
+            done = exchange(child, self.limits.wall_seconds, self.limits.output_bytes)
         finally:
             child.close()
         try:

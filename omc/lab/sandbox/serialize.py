@@ -111,6 +111,14 @@ class Encoder:
                 "name": self.value(value.name, f"the name of {where}", depth + 1),
             }
         if kind is pd.DataFrame:
+            block = _single_block(value)
+            if block is not None:
+                return {
+                    "t": "frame",
+                    "columns": self.index(value.columns, f"the columns of {where}", depth),
+                    "index": self.index(value.index, f"the index of {where}", depth),
+                    "block": self.array(block, where),
+                }
             return {
                 "t": "frame",
                 "columns": self.index(value.columns, f"the columns of {where}", depth),
@@ -190,6 +198,18 @@ class Encoder:
         return {"t": "index", "values": self.column(index, where), "name": name, "freq": freq}
 
 
+def _single_block(frame: pd.DataFrame) -> np.ndarray | None:
+    """The frame's values as one (columns, rows) array when every column has the same plain
+    numpy dtype (bars, features): it crosses as one buffer and is rebuilt without a copy."""
+    dtypes = set(frame.dtypes)
+    if frame.shape[1] == 0 or len(dtypes) != 1:
+        return None
+    dtype = next(iter(dtypes))
+    if not isinstance(dtype, np.dtype) or dtype.kind not in RAW_KINDS:
+        return None
+    return frame.to_numpy(copy=False).T
+
+
 def encode(value: Any, limit: int | None = None, where: str = "result") -> list[bytes | memoryview]:
     """The message for ``value``: header then buffers. Raises :class:`Unsupported`, or
     :class:`OverflowError` when the message would be larger than ``limit`` bytes."""
@@ -265,6 +285,11 @@ class Decoder:
         if kind == "frame":
             columns = self.index(node["columns"], depth)
             index = self.index(node["index"], depth)
+            if "block" in node:
+                block = self.array(node["block"])
+                if block.ndim != 2 or block.shape != (len(columns), len(index)):
+                    raise ValueError("frame block does not match its labels")
+                return pd.DataFrame(block.T, index=index, columns=columns, copy=False)
             data = {i: self.column(column) for i, column in enumerate(node["data"])}
             frame = pd.DataFrame(data, index=index, copy=False)
             if not data:

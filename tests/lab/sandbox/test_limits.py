@@ -3,6 +3,7 @@ which limit it was and its value."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -101,3 +102,17 @@ def test_a_run_after_a_killed_one_works(sandbox, bars):
     assert run_code("result = float(df['close'].iloc[0])", bars) == float(
         np.float64(bars["close"].iloc[0])
     )
+
+
+def test_nothing_of_the_child_outlives_the_call(sandbox, bars):
+    outcome = sandbox.run("result = 1", bars)
+    pid = outcome.applied["pid"]
+    assert pid != os.getpid()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the sandboxed process {pid} still exists after the call")
