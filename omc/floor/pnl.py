@@ -8,6 +8,7 @@ counted, cash included in equity.
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from omc.floor.brokers.base import AccountRef
-from omc.floor.lots import Lots
 from omc.floor.models import TradingAccount
 from omc.ledgers.exchange.models import Trade
 
@@ -133,24 +133,104 @@ def compute_pnl(
 ) -> PnL:
     """FIFO over ``trades`` (oldest first). With ``since``, realised profit and fees count only
     for fills from then on; lots opened before still set the cost of what is sold after."""
-    lots: dict[str, Lots] = {}
-    result = PnL(cash=cash, initial_cash=initial_cash, since=since)
-    for trade in trades:
-        book = lots.get(trade.coin)
+    rows = (
+        (t.coin, t.side, t.quantity, t.price, t.fee, since is None or t.executed_at >= since)
+        for t in trades
+    )
+    return fold_pnl(rows, cash=cash, initial_cash=initial_cash, bids=bids, since=since)
+
+
+def fold_pnl(
+    rows: Iterable[tuple[str, str, Decimal, Decimal, Decimal, bool]],
+    *,
+    cash: Decimal,
+    initial_cash: Decimal,
+    bids: Mapping[str, Decimal | None],
+    since: dt.datetime | None = None,
+) -> PnL:
+    """The FIFO fold itself over ``(coin, side, quantity, price, fee, counted)`` tuples, kept to
+    plain locals: the same arithmetic as :class:`omc.floor.lots.Lots`, fast enough for 100,000
+    fills. ``counted`` says whether the fill's realised profit and fee fall in the period."""
+    books: dict[str, list[Any]] = {}  # coin -> [open lots, realised, fees, fills, unmatched]
+    for coin, side, quantity, price, fee, counted in rows:
+        book = books.get(coin)
         if book is None:
-            book = lots[trade.coin] = Lots()
-            result.coins[trade.coin] = CoinPnL(trade.coin)
-        profit = book.apply(trade.side, trade.quantity, trade.price, trade.fee)
-        if since is None or trade.executed_at >= since:
-            summary = result.coins[trade.coin]
-            summary.realized += profit
-            summary.fees += trade.fee
-            summary.trades += 1
-    for coin, book in lots.items():
-        summary = result.coins[coin]
-        summary.quantity, summary.cost, summary.unmatched = book.quantity, book.cost, book.unmatched
-        summary.bid = bids.get(coin)
+            book = books[coin] = [deque(), ZERO, ZERO, 0, ZERO]
+        lots = book[0]
+        if side == "buy":
+            if quantity > 0:
+                lots.append([quantity, quantity * price + fee])  # [coins, their whole cost]
+            profit = ZERO
+        else:
+            remaining = quantity
+            basis = ZERO
+            while remaining > 0 and lots:
+                lot = lots[0]
+                if lot[0] <= remaining:
+                    basis += lot[1]
+                    remaining -= lot[0]
+                    lots.popleft()
+                else:
+                    part = lot[1] * remaining / lot[0]
+                    basis += part
+                    lot[1] -= part
+                    lot[0] -= remaining
+                    remaining = ZERO
+            if remaining > 0:
+                book[4] += remaining
+            profit = quantity * price - fee - basis
+        if counted:
+            book[1] += profit
+            book[2] += fee
+            book[3] += 1
+    result = PnL(cash=cash, initial_cash=initial_cash, since=since)
+    for coin, (lots, realized, fees, count, unmatched) in books.items():
+        result.coins[coin] = CoinPnL(
+            coin,
+            quantity=sum((lot[0] for lot in lots), ZERO),
+            cost=sum((lot[1] for lot in lots), ZERO),
+            realized=realized,
+            fees=fees,
+            bid=bids.get(coin),
+            trades=count,
+            unmatched=unmatched,
+        )
     return result
+
+
+def _load_rows(
+    engine: Engine, ref: AccountRef, since_reset: dt.datetime | None, since: dt.datetime | None
+) -> list[tuple[str, str, Decimal, Decimal, Decimal, bool]]:
+    """The account's fills as plain tuples, oldest first. Numbers are read without per-value
+    type processing (text on SQLite, the driver's Decimal on PostgreSQL) and the period test
+    is done by the database, so 100,000 rows load quickly."""
+    table = Trade.__table__
+    sqlite = engine.dialect.name == "sqlite"
+
+    def number(column: sa.Column) -> Any:
+        return sa.cast(column, sa.Text) if sqlite else sa.type_coerce(column, sa.Numeric(28, 10))
+
+    counted: Any = sa.true() if since is None else (table.c.executed_at >= since)
+    query = sa.select(
+        table.c.coin_type,
+        table.c.side,
+        number(table.c.quantity),
+        number(table.c.price),
+        number(table.c.fee),
+        sa.type_coerce(counted, sa.Boolean),
+    ).where(
+        table.c.user_id == ref.user_id,
+        table.c.mode == ref.mode,
+        table.c.account == ref.name,
+    )
+    if since_reset is not None:
+        query = query.where(table.c.executed_at >= since_reset)
+    query = query.order_by(table.c.executed_at, table.c.collected_at)
+    with engine.connect() as connection:
+        result = connection.execute(query).all()
+    if sqlite:
+        return [(c, s, Decimal(q), Decimal(p), Decimal(f), bool(k)) for c, s, q, p, f, k in result]
+    return [tuple(row) for row in result]  # type: ignore[misc]
 
 
 def load_trades(engine: Engine, ref: AccountRef, since_reset: dt.datetime | None) -> list[TradeRow]:
@@ -194,7 +274,7 @@ def account_pnl(
             )
         ).first()
     cash, initial, reset_at = row if row is not None else (ZERO, ZERO, None)
-    trades = load_trades(engine, ref, reset_at)
+    rows = _load_rows(engine, ref, reset_at, since)
     if callable(bids):
-        bids = bids(sorted({trade.coin for trade in trades}))
-    return compute_pnl(trades, cash=cash, initial_cash=initial, bids=bids, since=since)
+        bids = bids(sorted({row[0] for row in rows}))
+    return fold_pnl(rows, cash=cash, initial_cash=initial, bids=bids, since=since)

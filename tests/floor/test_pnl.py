@@ -83,3 +83,5 @@ def test_paper_account_pnl_from_its_stored_trades(engine, user_id):
         D("914.40"), D("15.40"), D("19"), D("5.60"),
     )  # fmt: skip
     assert pnl.total == D("34.40")
+    later = account_pnl(engine, broker.account, bids={}, since=T0 + dt.timedelta(hours=3))
+    assert (later.realized, later.fees, later.unpriced) == (D("-16.05"), D("1.45"), ["BTC"])

@@ -14,13 +14,15 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from omc.db import session_scope, utcnow
 from omc.errors import UsageProblem
-from omc.floor.brokers import journal, reconcile
+from omc.floor.brokers import coinspot_history, journal, reconcile
 from omc.floor.brokers.base import (
     AccountRef,
     AmountType,
@@ -41,7 +43,7 @@ from omc.floor.brokers.coinspot_history import _decimal
 from omc.floor.brokers.config import AMOUNT_STEP, BrokerConfig
 from omc.floor.brokers.owner import current_owner
 from omc.floor.brokers.paper import check_amount
-from omc.ledgers.exchange.models import Order
+from omc.floor.brokers.statements import statements
 
 if TYPE_CHECKING:
     from omc.runtime import Runtime
@@ -179,9 +181,9 @@ class CoinSpotBroker:
         self._account_ready = True
 
     def _check_not_blocked(self) -> None:
-        with session_scope(self.engine) as session:
-            journal.refuse_if_blocked(
-                session,
+        with self.engine.begin() as connection:
+            journal.refuse_if_blocked_on(
+                connection,
                 self._account,
                 now=self.clock(),
                 stale_after=self.config.unknown_after_seconds,
@@ -218,31 +220,38 @@ class CoinSpotBroker:
         )
         now = self.clock()
         ref = self._account
-        with session_scope(self.engine) as session:
-            order = Order(
-                user_id=ref.user_id,
-                client_order_id=client_order_id or journal.new_client_order_id(),
-                account=ref.name,
-                coin_type=coin,
-                quote=self.quote_currency,
-                side=side,
-                order_type="market",
-                mode="live",
-                status="submitting",
-                amount_type=amount_type,
-                quantity=quantity,
-                aud_amount=amount if amount_type == "aud" else None,
-                quoted_rate=quoted.rate,
-                price=quoted.rate,
-                max_slippage=max_slippage,
-                reference=reference,
-                owner=current_owner(),
-                created_at=now,
-                sent_at=now,
-                updated_at=now,
-                collected_at=now,
-            )
-            session.add(order)
+        values: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "user_id": ref.user_id,
+            "client_order_id": client_order_id or journal.new_client_order_id(),
+            "exchange_order_id": None,
+            "account": ref.name,
+            "coin_type": coin,
+            "quote": self.quote_currency,
+            "side": side,
+            "order_type": "market",
+            "mode": "live",
+            "status": "submitting",
+            "status_reason": None,
+            "amount_type": amount_type,
+            "quantity": quantity,
+            "aud_amount": amount if amount_type == "aud" else None,
+            "quoted_rate": quoted.rate,
+            "price": quoted.rate,
+            "max_slippage": max_slippage,
+            "filled_quantity": ZERO,
+            "average_fill_price": None,
+            "fee": None,
+            "reference": reference,
+            "owner": current_owner(),
+            "created_at": now,
+            "sent_at": now,
+            "filled_at": None,
+            "updated_at": now,
+            "collected_at": now,
+        }
+        with self.engine.begin() as connection:
+            connection.execute(statements().insert_order, values)
         # Committed: only now may the request leave.
         params = {
             "cointype": coin,
@@ -255,67 +264,103 @@ class CoinSpotBroker:
         try:
             body = self.client.call(f"/my/{side}/now", params)
         except CoinSpotError as error:
-            return self._failed(order.id, error)
-        return self._filled(order.id, body)
+            return self._failed(values, error)
+        return self._filled(values, body)
 
-    def _failed(self, order_id: uuid.UUID, error: CoinSpotError) -> OrderResult:
+    def _failed(self, values: dict[str, Any], error: CoinSpotError) -> OrderResult:
         now = self.clock()
-        with session_scope(self.engine) as session:
-            order = session.get(Order, order_id)
-            assert order is not None
-            if error.maybe_executed:
-                order.status = "unknown"
-                order.status_reason = (
-                    f"{error}; it may have been carried out, so it is never re-sent: "
-                    "`omc floor reconcile` settles it from CoinSpot's order history"
-                )
-            else:
-                order.status = "rejected"
-                order.status_reason = str(error)
-            order.updated_at = now
+        if error.maybe_executed:
+            status = "unknown"
+            reason = (
+                f"{error}; it may have been carried out, so it is never re-sent: "
+                "`omc floor reconcile` settles it from CoinSpot's order history"
+            )
+        else:
+            status, reason = "rejected", str(error)
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.update(journal.ORDERS)
+                .where(journal.ORDERS.c.id == values["id"])
+                .values(status=status, status_reason=reason, updated_at=now)
+            )
         if error.maybe_executed:
             # The answer was lost, but the history may already show the order.
             with contextlib.suppress(CoinSpotError):
                 reconcile.settle_order(
-                    self.engine, self.client, order_id, config=self.config, now=self.clock()
+                    self.engine, self.client, values["id"], config=self.config, now=self.clock()
                 )
-        return self.order_status(order_id)
+            return self.order_status(values["id"])
+        return journal.result_from_values({**values, "status": status, "status_reason": reason})
 
-    def _filled(self, order_id: uuid.UUID, body: dict[str, Any]) -> OrderResult:
+    def _history_fill(self, order: Any, now: dt.datetime) -> tuple[Fill, str | None] | None:
+        """The order's own fill from CoinSpot's history (its rate, audfeeExGst and audGst),
+        if the history can be read now and shows exactly one match."""
+        try:
+            items = reconcile.fetch_history(self.client, order.coin_type, order.created_at, now)
+        except CoinSpotError:
+            return None
+        end = reconcile.window_end(order, self.config, self.client.timeout_seconds)
+        candidates = coinspot_history.matching_items(order, items, window_end=end, claimed=set())
+        with self.engine.connect() as connection:
+            claimed = reconcile.claimed_among(connection, [item.trade_key for item in candidates])
+        candidates = [item for item in candidates if item.trade_key not in claimed]
+        if len(candidates) != 1:
+            return None
+        return candidates[0].to_fill(self.config.fee_rate), candidates[0].id
+
+    def _filled(self, values: dict[str, Any], body: dict[str, Any]) -> OrderResult:
         now = self.clock()
-        with session_scope(self.engine) as session:
-            order = session.get(Order, order_id)
-            assert order is not None
+        order = SimpleNamespace(**values)
+        found = self._history_fill(order, now)
+        if found is not None:
+            fill, exchange_id = found
+        else:
+            # The history did not show it yet: the answer's amount at the quoted rate, with the
+            # fee estimated until `omc floor reconcile` reads CoinSpot's own.
             quantity = _decimal(body.get("amount"))
-            total = _decimal(body.get("total"))
+            if quantity is None or quantity <= 0:
+                quantity = order.quantity
             rate = _decimal(body.get("rate")) or order.quoted_rate
-            if order.amount_type == "aud" or quantity is None or quantity <= 0:
-                # An order by AUD amount answers with the coin amount; if it does not, the
-                # quote's estimate stands until the history says otherwise.
-                quantity = quantity if quantity and quantity > 0 else order.quantity
-            assert rate is not None
             fill = Fill(
                 trade_key=f"coinspot-now:{order.id}",
                 coin=order.coin_type,
-                side=order.side,  # type: ignore[arg-type]
+                side=order.side,
                 quantity=quantity,
                 price=rate,
                 fee=(quantity * rate * self.config.fee_rate).quantize(AMOUNT_STEP),
                 executed_at=now,
                 fee_source="estimate",
             )
-            account = journal.lock_account(session, self._account, initial_cash=ZERO, now=now)
-            journal.record_fills(session, order, [fill], account=account, now=now)
-            order.status_reason = None if total is None else f"CoinSpot total {total} AUD"
-        # CoinSpot's history has the fill's own rate and fee (audfeeExGst + audGst); if it
-        # cannot be read now, `omc floor reconcile` corrects the fee later.
-        with contextlib.suppress(CoinSpotError):
-            reconcile.settle_estimated_fees(
-                self.engine, self.client, self._account, config=self.config, now=self.clock()
+            exchange_id = None
+        total = _decimal(body.get("total"))
+        reason = None if total is None else f"CoinSpot total {total} AUD"
+        with self.engine.begin() as connection:
+            account = journal.lock_account_row(
+                connection, self._account, initial_cash=ZERO, now=now
             )
-        return self.order_status(order_id)
+            totals = journal.write_fills(connection, order, [fill], account=account, now=now)
+            connection.execute(
+                sa.update(journal.ORDERS)
+                .where(journal.ORDERS.c.id == order.id)
+                .values(exchange_order_id=exchange_id, status_reason=reason)
+            )
+        return journal.result_from_values(
+            {**values, **totals, "exchange_order_id": exchange_id, "status_reason": reason},
+            [fill],
+        )
 
     def order_status(self, order: uuid.UUID | str) -> OrderResult:
+        """The recorded state; an ``unknown`` order is first looked for in CoinSpot's history."""
+        result = self._recorded(order)
+        if result.status == "unknown":
+            with contextlib.suppress(CoinSpotError):
+                reconcile.settle_order(
+                    self.engine, self.client, result.order_id, config=self.config, now=self.clock()
+                )
+            result = self._recorded(result.order_id)
+        return result
+
+    def _recorded(self, order: uuid.UUID | str) -> OrderResult:
         with session_scope(self.engine) as session:
             row = journal.find_order(session, self._account, order)
             return journal.to_result(row, journal.order_fills(session, row.id))

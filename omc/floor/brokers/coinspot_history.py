@@ -99,16 +99,22 @@ class HistoryItem:
         )
 
 
-def parse_history(body: dict[str, Any]) -> list[HistoryItem]:
+def parse_history(
+    body: dict[str, Any], *, not_before: dt.datetime | None = None
+) -> list[HistoryItem]:
+    """The history's items; with ``not_before``, older ones are skipped before being parsed
+    (a day's history can hold hundreds)."""
     items = []
     for side, key in (("buy", "buyorders"), ("sell", "sellorders")):
         for raw in body.get(key) or []:
             if not isinstance(raw, dict):
                 continue
-            amount = _decimal(raw.get("amount"))
             at = _time(raw.get("solddate") or raw.get("created"))
+            if at is None or (not_before is not None and at < not_before):
+                continue
+            amount = _decimal(raw.get("amount"))
             coin = str(raw.get("coin") or "").upper()
-            if amount is None or amount <= 0 or at is None or not coin:
+            if amount is None or amount <= 0 or not coin:
                 continue
             items.append(
                 HistoryItem(

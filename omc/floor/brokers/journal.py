@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from omc.floor.brokers.base import (
     OrderResult,
 )
 from omc.floor.brokers.owner import owner_is_dead
+from omc.floor.brokers.statements import statements
 from omc.floor.lots import Lots
 from omc.floor.models import TradingAccount
 from omc.ledgers.exchange.models import Order, Position, Trade
@@ -200,46 +202,144 @@ def to_result(order: Order, fills: Iterable[Fill] = ()) -> OrderResult:
     )
 
 
-def apply_fill_to_position(
-    session: Session, ref: AccountRef, fill: Fill, *, quote: str, now: dt.datetime
-) -> Position:
-    """Move the account's position in ``fill.coin`` by one fill (FIFO lots, fees in cost)."""
-    query = sa.select(Position).where(
-        Position.user_id == ref.user_id,
-        Position.mode == ref.mode,
-        Position.account == ref.name,
-        Position.coin_type == fill.coin,
-        Position.quote == quote,
+ORDERS = Order.__table__
+TRADES = Trade.__table__
+POSITIONS = Position.__table__
+ACCOUNTS = TradingAccount.__table__
+UNSETTLED = ("unknown", "submitting")
+
+
+def _insert(connection: sa.Connection) -> Any:
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def lock_account_row(
+    connection: sa.Connection, ref: AccountRef, *, initial_cash: Decimal, now: dt.datetime
+) -> tuple[uuid.UUID, Decimal]:
+    """:func:`lock_account` on a Core connection: the account's id and cash, write-locked."""
+    sql = statements()
+    key = {"w_user_id": ref.user_id, "w_mode": ref.mode, "w_account": ref.name, "w_now": now}
+    row = connection.execute(sql.lock_account, key).first()
+    if row is None:
+        values = {
+            "id": uuid.uuid4(),
+            "user_id": ref.user_id,
+            "mode": ref.mode,
+            "name": ref.name,
+            "quote": "AUD",
+            "cash": initial_cash,
+            "initial_cash": initial_cash,
+            "created_at": now,
+            "reset_at": now,
+            "updated_at": now,
+        }
+        insert = _insert(connection)
+        connection.execute(insert(ACCOUNTS).values(**values).on_conflict_do_nothing())
+        row = connection.execute(sql.lock_account, key).first()
+    assert row is not None
+    return row[0], row[1]
+
+
+def has_unsettled(connection: sa.Connection, ref: AccountRef) -> bool:
+    """Cheap first look: any ``unknown`` or ``submitting`` order on the account at all?"""
+    key = {"user_id": ref.user_id, "mode": ref.mode, "account": ref.name}
+    return connection.execute(statements().unsettled, key).first() is not None
+
+
+def refuse_if_blocked_on(
+    connection: sa.Connection, ref: AccountRef, *, now: dt.datetime, stale_after: float
+) -> None:
+    """:func:`refuse_if_blocked` inside the connection's transaction; cheap when nothing is
+    unsettled."""
+    if not has_unsettled(connection, ref):
+        return
+    from sqlmodel import Session as SQLModelSession
+
+    session = SQLModelSession(bind=connection)
+    try:
+        refuse_if_blocked(session, ref, now=now, stale_after=stale_after)
+        session.flush()
+    finally:
+        session.close()
+
+
+def position_row(
+    connection: sa.Connection, ref: AccountRef, coin: str, quote: str, *, for_update: bool = False
+) -> Any:
+    """The position's (id, quantity, lots, realized_pnl), or None."""
+    sql = statements()
+    query = sql.position_for_update if for_update else sql.position
+    key = {"user_id": ref.user_id, "mode": ref.mode, "account": ref.name, "coin": coin}
+    return connection.execute(query, {**key, "quote": quote}).first()
+
+
+def held_quantity(connection: sa.Connection, ref: AccountRef, coin: str, quote: str) -> Decimal:
+    row = position_row(connection, ref, coin, quote)
+    return row[1] if row is not None else ZERO
+
+
+def result_from_values(values: Any, fills: Iterable[Fill] = ()) -> OrderResult:
+    """An :class:`OrderResult` from an order's column values (a dict or a row mapping)."""
+    return OrderResult(
+        order_id=values["id"],
+        client_order_id=values["client_order_id"],
+        mode=values["mode"],
+        account=values["account"],
+        coin=values["coin_type"],
+        side=values["side"],
+        status=values["status"],
+        amount_type=values["amount_type"],
+        quantity=values["quantity"],
+        aud_amount=values["aud_amount"],
+        filled_quantity=values["filled_quantity"],
+        average_price=values["average_fill_price"],
+        fee=values["fee"],
+        reason=values["status_reason"],
+        created_at=values["created_at"],
+        filled_at=values["filled_at"],
+        exchange_order_id=values["exchange_order_id"],
+        fills=tuple(fills),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    position = session.execute(query).scalars().first()
-    if position is None:
-        position = Position(
-            user_id=ref.user_id,
-            mode=ref.mode,
-            account=ref.name,
-            coin_type=fill.coin,
-            quote=quote,
-            quantity=ZERO,
-            average_price=ZERO,
-            total_cost=ZERO,
-            realized_pnl=ZERO,
-            lots=[],
-        )
-        session.add(position)
-    lots = Lots.from_json(position.lots, position.realized_pnl or ZERO)
+
+
+def apply_fill_to_position(
+    connection: sa.Connection, ref: AccountRef, fill: Fill, *, quote: str, now: dt.datetime
+) -> None:
+    """Move the account's position in ``fill.coin`` by one fill (FIFO lots, fees in cost)."""
+    postgres = connection.dialect.name == "postgresql"
+    row = position_row(connection, ref, fill.coin, quote, for_update=postgres)
+    lots = Lots.from_json(row[2] if row else None, (row[3] if row else None) or ZERO)
     lots.apply(fill.side, fill.quantity, fill.price, fill.fee)
-    quantity = lots.quantity
-    cost = lots.cost
-    position.lots = lots.to_json()
-    position.quantity = quantity
-    position.total_cost = cost
-    position.average_price = cost / quantity if quantity > 0 else ZERO
-    position.realized_pnl = lots.realized
-    position.updated_at = now
-    position.collected_at = now
-    return position
+    quantity, cost = lots.quantity, lots.cost
+    values = {
+        "lots": lots.to_json(),
+        "quantity": quantity,
+        "total_cost": cost,
+        "average_price": cost / quantity if quantity > 0 else ZERO,
+        "realized_pnl": lots.realized,
+        "updated_at": now,
+        "collected_at": now,
+    }
+    sql = statements()
+    if row is not None:
+        connection.execute(sql.update_position, {"position_id": row[0], **values})
+        return
+    connection.execute(
+        sql.insert_position,
+        {
+            "id": uuid.uuid4(),
+            "user_id": ref.user_id,
+            "mode": ref.mode,
+            "account": ref.name,
+            "coin_type": fill.coin,
+            "quote": quote,
+            **values,
+        },
+    )
 
 
 def cash_change(fill: Fill) -> Decimal:
@@ -247,6 +347,80 @@ def cash_change(fill: Fill) -> Decimal:
     if fill.side == "buy":
         return -(fill.value + fill.fee)
     return fill.value - fill.fee
+
+
+def fill_totals(fills: list[Fill], now: dt.datetime) -> dict[str, Any]:
+    """The order columns its fills settle: quantity, average price, fee, status, times."""
+    quantity = sum((fill.quantity for fill in fills), ZERO)
+    value = sum((fill.value for fill in fills), ZERO)
+    average = value / quantity if quantity > 0 else None
+    return {
+        "filled_quantity": quantity,
+        "average_fill_price": average,
+        "price": average,
+        "fee": sum((fill.fee for fill in fills), ZERO),
+        "status": "filled",
+        "filled_at": max(fill.executed_at for fill in fills) if fills else now,
+        "updated_at": now,
+    }
+
+
+def write_fills(
+    connection: sa.Connection,
+    order: Any,
+    fills: list[Fill],
+    *,
+    account: tuple[uuid.UUID, Decimal] | None,
+    now: dt.datetime,
+    update_order: bool = True,
+) -> dict[str, Any]:
+    """Write the fills as ``trades``, move the position and the account's cash, and (unless
+    the caller inserts the order with them) mark the order filled with its totals. A fill
+    already recorded (same ``trade_key``) is skipped. ``order`` needs id, user_id, mode,
+    account and quote (a row or an Order)."""
+    ref = AccountRef(order.user_id, order.mode, order.account)
+    known: set[str] = set()
+    if update_order:
+        known = set(connection.execute(statements().trade_keys, {"order_id": order.id}).scalars())
+    new = [fill for fill in fills if fill.trade_key not in known]
+    if new:
+        connection.execute(
+            statements().insert_trade,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "order_id": order.id,
+                    "user_id": order.user_id,
+                    "trade_key": fill.trade_key,
+                    "account": order.account,
+                    "mode": order.mode,
+                    "coin_type": fill.coin,
+                    "quote": order.quote,
+                    "side": fill.side,
+                    "quantity": fill.quantity,
+                    "price": fill.price,
+                    "fee": fill.fee,
+                    "fee_ex_gst": fill.fee_ex_gst,
+                    "gst": fill.gst,
+                    "fee_currency": "AUD",
+                    "fee_source": fill.fee_source,
+                    "executed_at": fill.executed_at,
+                    "collected_at": now,
+                }
+                for fill in new
+            ],
+        )
+    for fill in new:
+        apply_fill_to_position(connection, ref, fill, quote=order.quote, now=now)
+    if account is not None and new:
+        cash = account[1] + sum((cash_change(fill) for fill in new), ZERO)
+        connection.execute(
+            statements().set_cash, {"account_id": account[0], "w_cash": cash, "w_now": now}
+        )
+    totals = fill_totals(fills, now)
+    if update_order:
+        connection.execute(statements().update_order, {"order_id": order.id, **totals})
+    return totals
 
 
 def record_fills(
@@ -257,45 +431,12 @@ def record_fills(
     account: TradingAccount | None,
     now: dt.datetime,
 ) -> None:
-    """Write the fills as ``trades``, move the position and the cash, and mark the order
-    filled with its totals. A fill already recorded (same ``trade_key``) is skipped."""
-    ref = AccountRef(order.user_id, order.mode, order.account)  # type: ignore[arg-type]
-    known = set(
-        session.execute(sa.select(Trade.trade_key).where(Trade.order_id == order.id)).scalars()
-    )
-    for fill in fills:
-        if fill.trade_key in known:
-            continue
-        session.add(
-            Trade(
-                order_id=order.id,
-                user_id=order.user_id,
-                trade_key=fill.trade_key,
-                account=order.account,
-                mode=order.mode,
-                coin_type=fill.coin,
-                quote=order.quote,
-                side=fill.side,
-                quantity=fill.quantity,
-                price=fill.price,
-                fee=fill.fee,
-                fee_ex_gst=fill.fee_ex_gst,
-                gst=fill.gst,
-                fee_source=fill.fee_source,
-                executed_at=fill.executed_at,
-                collected_at=now,
-            )
-        )
-        apply_fill_to_position(session, ref, fill, quote=order.quote, now=now)
-        if account is not None:
-            account.cash = account.cash + cash_change(fill)
-            account.updated_at = now
-    quantity = sum((fill.quantity for fill in fills), ZERO)
-    value = sum((fill.value for fill in fills), ZERO)
-    order.filled_quantity = quantity
-    order.average_fill_price = value / quantity if quantity > 0 else None
-    order.price = order.average_fill_price
-    order.fee = sum((fill.fee for fill in fills), ZERO)
-    order.status = "filled"
-    order.filled_at = max(fill.executed_at for fill in fills) if fills else now
-    order.updated_at = now
+    """:func:`write_fills` for an ORM order in a session (the reconciliation path)."""
+    session.flush()
+    connection = session.connection()
+    locked = None
+    if account is not None:
+        ref = AccountRef(order.user_id, order.mode, order.account)  # type: ignore[arg-type]
+        locked = lock_account_row(connection, ref, initial_cash=ZERO, now=now)
+    write_fills(connection, order, fills, account=locked, now=now)
+    session.expire_all()

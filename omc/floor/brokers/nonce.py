@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import threading
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from omc.db import UTCDateTime
 from omc.floor.models import CoinspotNonce
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
@@ -35,6 +37,21 @@ def key_fingerprint(api_key: str) -> str:
 def _thread_lock(name: str) -> threading.Lock:
     with _THREAD_LOCKS_GUARD:
         return _THREAD_LOCKS.setdefault(name, threading.Lock())
+
+
+@functools.cache
+def _statements() -> tuple[sa.Update, None]:
+    """``last_nonce = max(last_nonce + 1, now)`` for one key, returning the new value."""
+    table = CoinspotNonce.__table__
+    now_ms = sa.bindparam("now_ms", type_=sa.BigInteger())
+    raised = sa.case((table.c.last_nonce + 1 > now_ms, table.c.last_nonce + 1), else_=now_ms)
+    update = (
+        sa.update(table)
+        .where(table.c.key_fingerprint == sa.bindparam("fingerprint"))
+        .values(last_nonce=raised, updated_at=sa.bindparam("stamp", type_=UTCDateTime()))
+        .returning(table.c.last_nonce)
+    )
+    return update, None
 
 
 def _milliseconds() -> int:
@@ -63,20 +80,13 @@ class NonceSource:
 
     def _allocate(self) -> int:
         table = CoinspotNonce.__table__
+        raise_nonce, _ = _statements()
         now_ms = int(self.clock_ms())
         stamp = dt.datetime.now(dt.UTC)
-        raised = sa.case(
-            (table.c.last_nonce + 1 > now_ms, table.c.last_nonce + 1), else_=sa.literal(now_ms)
-        )
-        update = (
-            sa.update(table)
-            .where(table.c.key_fingerprint == self.fingerprint)
-            .values(last_nonce=raised, updated_at=stamp)
-            .returning(table.c.last_nonce)
-        )
+        params = {"fingerprint": self.fingerprint, "now_ms": now_ms, "stamp": stamp}
         for _ in range(3):
             with self.engine.begin() as connection:
-                value = connection.execute(update).scalar()
+                value = connection.execute(raise_nonce, params).scalar()
                 if value is not None:
                     return int(value)
             try:

@@ -27,9 +27,13 @@ def _host() -> str:
     return socket.gethostname()[:50]
 
 
-def current_owner() -> str:
-    pid = os.getpid()
+@functools.cache
+def _owner(pid: int) -> str:
     return f"{_host()}:{pid}:{_start_ticks(pid) or '?'}"
+
+
+def current_owner() -> str:
+    return _owner(os.getpid())  # by pid: a forked child is another owner
 
 
 def owner_is_dead(owner: str | None) -> bool:

@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -34,7 +35,8 @@ from omc.floor.brokers.base import (
 from omc.floor.brokers.config import AMOUNT_STEP, BrokerConfig
 from omc.floor.brokers.owner import current_owner
 from omc.floor.brokers.prices import PriceSnapshot, PriceSource
-from omc.ledgers.exchange.models import Order, Position
+from omc.floor.brokers.statements import statements
+from omc.ledgers.exchange.models import Position
 
 Clock = Callable[[], dt.datetime]
 ZERO = Decimal(0)
@@ -222,62 +224,30 @@ class PaperBroker:
                 f"order value {self.config.min_order_value} {self.quote_currency}",
             )
         ref = self._account
-        with session_scope(self.engine) as session:
-            account = journal.lock_account(
-                session, ref, initial_cash=self.config.initial_cash, now=now
+        order_id = uuid.uuid4()
+        with self.engine.begin() as connection:
+            account = journal.lock_account_row(
+                connection, ref, initial_cash=self.config.initial_cash, now=now
             )
-            journal.refuse_if_blocked(
-                session, ref, now=now, stale_after=self.config.unknown_after_seconds
+            journal.refuse_if_blocked_on(
+                connection, ref, now=now, stale_after=self.config.unknown_after_seconds
             )
-            if side == "buy" and value + fee > account.cash:
+            cash = account[1]
+            if side == "buy" and value + fee > cash:
                 raise OrderRefused(
                     "insufficient_cash",
                     f"buying {quantity} {coin} costs {value + fee:.2f} {self.quote_currency} "
-                    f"with the fee; paper account {ref.name!r} has {account.cash:.2f}",
+                    f"with the fee; paper account {ref.name!r} has {cash:.2f}",
                 )
             if side == "sell":
-                held = (
-                    session.execute(
-                        sa.select(Position.quantity).where(
-                            Position.user_id == ref.user_id,
-                            Position.mode == "paper",
-                            Position.account == ref.name,
-                            Position.coin_type == coin,
-                            Position.quote == self.quote_currency,
-                        )
-                    ).scalar()
-                    or ZERO
-                )
+                held = journal.held_quantity(connection, ref, coin, self.quote_currency)
                 if quantity > held:
                     raise OrderRefused(
                         "insufficient_coin",
                         f"selling {quantity} {coin}: paper account {ref.name!r} holds {held}",
                     )
-            order = Order(
-                user_id=ref.user_id,
-                client_order_id=client_order_id or journal.new_client_order_id(),
-                account=ref.name,
-                coin_type=coin,
-                quote=self.quote_currency,
-                side=side,
-                order_type="market",
-                mode="paper",
-                status="submitting",
-                amount_type=amount_type,
-                quantity=quantity,
-                aud_amount=amount if amount_type == "aud" else None,
-                quoted_rate=quoted.rate,
-                max_slippage=max_slippage,
-                reference=reference,
-                owner=current_owner(),
-                created_at=now,
-                sent_at=now,
-                collected_at=now,
-            )
-            session.add(order)
-            session.flush()
             fill = Fill(
-                trade_key=f"paper:{order.id}",
+                trade_key=f"paper:{order_id}",
                 coin=coin,
                 side=side,
                 quantity=quantity,
@@ -286,9 +256,40 @@ class PaperBroker:
                 executed_at=now,
                 fee_source="paper",
             )
-            journal.record_fills(session, order, [fill], account=account, now=now)
-            result = journal.to_result(order, [fill])
-        return result
+            values = {
+                "id": order_id,
+                "user_id": ref.user_id,
+                "client_order_id": client_order_id or journal.new_client_order_id(),
+                "exchange_order_id": None,
+                "account": ref.name,
+                "coin_type": coin,
+                "quote": self.quote_currency,
+                "side": side,
+                "order_type": "market",
+                "mode": "paper",
+                "status_reason": None,
+                "amount_type": amount_type,
+                "quantity": quantity,
+                "aud_amount": amount if amount_type == "aud" else None,
+                "quoted_rate": quoted.rate,
+                "max_slippage": max_slippage,
+                "reference": reference,
+                "owner": current_owner(),
+                "created_at": now,
+                "sent_at": now,
+                "collected_at": now,
+                **journal.fill_totals([fill], now),
+            }
+            connection.execute(statements().insert_order, values)
+            journal.write_fills(
+                connection,
+                SimpleNamespace(**values),
+                [fill],
+                account=account,
+                now=now,
+                update_order=False,
+            )
+        return journal.result_from_values(values, [fill])
 
     def order_status(self, order: uuid.UUID | str) -> OrderResult:
         with session_scope(self.engine) as session:

@@ -10,6 +10,7 @@ difference is recorded in ``balance_differences``, never silently absorbed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from omc.floor.brokers import journal
 from omc.floor.brokers.base import AccountRef
 from omc.floor.brokers.coinspot_client import CoinSpotClient
 from omc.floor.brokers.coinspot_history import (
+    CLOCK_SKEW,
     HISTORY_PATH,
     HistoryItem,
     history_params,
@@ -47,14 +49,27 @@ def window_end(order: Order, config: BrokerConfig, timeout_seconds: float) -> dt
 def fetch_history(
     client: CoinSpotClient, coin: str, start: dt.datetime, end: dt.datetime
 ) -> list[HistoryItem]:
-    return parse_history(client.read(HISTORY_PATH, history_params(coin, start, end)))
+    body = client.read(HISTORY_PATH, history_params(coin, start, end))
+    return parse_history(body, not_before=start - CLOCK_SKEW)
 
 
-def claimed_keys(session: Session, user_id: Any) -> set[str]:
-    query = sa.select(Trade.trade_key).where(
-        Trade.user_id == user_id, Trade.trade_key.like("coinspot:%")
+def claimed_among(connection: Any, keys: list[str]) -> set[str]:
+    """Which of these trade keys some order already recorded."""
+    if not keys:
+        return set()
+    return set(connection.execute(_claimed_query(), {"keys": keys}).scalars())
+
+
+@functools.cache
+def _claimed_query() -> sa.Select:
+    table = Trade.__table__
+    return sa.select(table.c.trade_key).where(
+        table.c.trade_key.in_(sa.bindparam("keys", expanding=True))
     )
-    return set(session.execute(query).scalars())
+
+
+def claimed_keys(session: Session, items: list[HistoryItem]) -> set[str]:
+    return claimed_among(session.connection(), [item.trade_key for item in items])
 
 
 def settle_order(
@@ -80,7 +95,7 @@ def settle_order(
         if order.status not in ("unknown", "submitting"):
             return _outcome(order, "already settled")
         candidates = matching_items(
-            order, items, window_end=end, claimed=claimed_keys(session, order.user_id)
+            order, items, window_end=end, claimed=claimed_keys(session, items)
         )
         if len(candidates) == 1:
             fill = candidates[0].to_fill(config.fee_rate)
@@ -173,7 +188,7 @@ def settle_estimated_fees(
     for coin, rows in by_coin.items():
         items = fetch_history(client, coin, rows[0].executed_at - dt.timedelta(minutes=5), now)
         with session_scope(engine) as session:
-            claimed = claimed_keys(session, ref.user_id)
+            claimed = claimed_keys(session, items)
             for row in rows:
                 order = session.get(Order, row.order_id)
                 trade = session.get(Trade, row.id)
