@@ -45,6 +45,7 @@ class State:
     signature_failures: int = 0
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     faults: dict[str, list[str]] = field(default_factory=dict)
+    history_drops: tuple[str, ...] = ()  # fields the history leaves out (e.g. "solddate", "id")
     executed: list[dict[str, Any]] = field(default_factory=list)
     order_arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -240,7 +241,8 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             if end and day > str(end):
                 continue
-            shown = {k: v for k, v in item.items() if k != "side"}
+            hidden = {"side", *state.history_drops}
+            shown = {k: v for k, v in item.items() if k not in hidden}
             (buys if item["side"] == "buy" else sells).append(shown)
         limit = int(params.get("limit") or 200)
         return {

@@ -294,3 +294,26 @@ def test_balance_differences_are_recorded_once_and_shown(engine, user_id, server
         assert [(row.coin_type, row.reported, row.recorded) for row in rows] == [
             ("ETH", Decimal("2"), Decimal("0"))
         ]
+
+
+def test_history_without_times_or_ids_still_settles_a_lost_answer(engine, user_id, server):
+    server.state.history_drops = ("solddate", "id")
+    server.fault("/my/buy/now", "hang_then_500")
+    server.state.release.set()
+    broker = make_broker(engine, user_id, server)
+    result = broker.buy("BTC", Decimal("0.01"))
+    assert result.status == "filled"
+    assert result.fills[0].trade_key.startswith("coinspot:h:")
+    assert len(server.orders_at_server()) == 1
+
+
+def test_identical_timeless_fills_are_told_apart_not_merged(engine, user_id, server):
+    server.state.history_drops = ("solddate", "id")
+    broker = make_broker(engine, user_id, server)
+    first = broker.buy("BTC", Decimal("0.01"))
+    server.fault("/my/buy/now", "hang_then_500")
+    server.state.release.set()
+    lost = broker.buy("BTC", Decimal("0.01"))
+    assert (first.status, lost.status) == ("filled", "filled")
+    assert first.fills[0].trade_key != lost.fills[0].trade_key
+    assert len(server.orders_at_server()) == 2

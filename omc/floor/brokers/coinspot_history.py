@@ -8,6 +8,7 @@ and ``created`` sometimes stands in for ``solddate``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from omc.floor.brokers.base import Fill
 from omc.ledgers.exchange.models import Order
 
 HISTORY_PATH = "/my/orders/completed"
+HISTORY_LIMIT = 500  # CoinSpot's maximum: a full page may have left older items out
 AMOUNT_TOLERANCE = Decimal("0.00000001")
 AUD_TOLERANCE = Decimal("0.01")
 CLOCK_SKEW = dt.timedelta(seconds=60)
@@ -57,18 +59,22 @@ class HistoryItem:
     audtotal: Decimal | None
     fee_ex_gst: Decimal | None
     gst: Decimal | None
-    at: dt.datetime
+    at: dt.datetime | None  # None: CoinSpot gave no time (it matches any window)
     id: str | None
+    # Items with no id that look the same (no time either) are told apart by their order.
+    occurrence: int = 1
 
     @property
     def trade_key(self) -> str:
         if self.id:
             return f"coinspot:{self.id}"
+        when = self.at.isoformat() if self.at else "-"
         digest = hashlib.sha256(
-            f"{self.side}|{self.coin}|{self.market}|{self.at.isoformat()}|{self.amount}|"
+            f"{self.side}|{self.coin}|{self.market}|{when}|{self.amount}|"
             f"{self.total}|{self.rate}".encode()
         ).hexdigest()[:32]
-        return f"coinspot:h:{digest}"
+        suffix = f":{self.occurrence}" if self.occurrence > 1 else ""
+        return f"coinspot:h:{digest}{suffix}"
 
     @property
     def fee(self) -> Decimal | None:
@@ -92,7 +98,7 @@ class HistoryItem:
             quantity=self.amount,
             price=price,
             fee=fee,
-            executed_at=self.at,
+            executed_at=self.at or dt.datetime.now(dt.UTC),
             fee_ex_gst=self.fee_ex_gst,
             gst=self.gst,
             fee_source=source,
@@ -110,7 +116,7 @@ def parse_history(
             if not isinstance(raw, dict):
                 continue
             at = _time(raw.get("solddate") or raw.get("created"))
-            if at is None or (not_before is not None and at < not_before):
+            if at is not None and not_before is not None and at < not_before:
                 continue
             amount = _decimal(raw.get("amount"))
             coin = str(raw.get("coin") or "").upper()
@@ -131,7 +137,15 @@ def parse_history(
                     id=str(raw["id"]) if raw.get("id") not in (None, "") else None,
                 )
             )
-    return items
+    seen: dict[str, int] = {}
+    numbered = []
+    for item in items:
+        if item.id:
+            numbered.append(item)
+            continue
+        seen[item.trade_key] = seen.get(item.trade_key, 0) + 1
+        numbered.append(dataclasses.replace(item, occurrence=seen[item.trade_key]))
+    return numbered
 
 
 def history_params(coin: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
@@ -140,7 +154,7 @@ def history_params(coin: str, start: dt.datetime, end: dt.datetime) -> dict[str,
         "cointype": coin.upper(),
         "startdate": (start - dt.timedelta(days=1)).date().isoformat(),
         "enddate": (end + dt.timedelta(days=1)).date().isoformat(),
-        "limit": 500,
+        "limit": HISTORY_LIMIT,
     }
 
 
@@ -161,16 +175,18 @@ def matching_items(
     claimed: set[str],
 ) -> list[HistoryItem]:
     """History items that could be ``order``: same coin, side and market, its amount, executed
-    between its creation (less clock skew) and ``window_end``, not already another order's."""
-    market = f"{order.coin_type}/{order.quote}".upper()
+    between its creation (less clock skew) and ``window_end`` (or at a time CoinSpot did not
+    give), not already another order's."""
+    # "BTC/AUD" as CoinSpot writes it; a bare "AUD" is read the same way.
+    markets = {f"{order.coin_type}/{order.quote}".upper(), order.quote.upper()}
     start = order.created_at - CLOCK_SKEW
     return [
         item
         for item in items
         if item.coin == order.coin_type.upper()
         and item.side == order.side
-        and item.market == market
-        and start <= item.at <= window_end + CLOCK_SKEW
+        and item.market in markets
+        and (item.at is None or start <= item.at <= window_end + CLOCK_SKEW)
         and item.trade_key not in claimed
         and _amount_matches(order, item)
     ]

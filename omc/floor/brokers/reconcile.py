@@ -25,6 +25,7 @@ from omc.floor.brokers.base import AccountRef
 from omc.floor.brokers.coinspot_client import CoinSpotClient
 from omc.floor.brokers.coinspot_history import (
     CLOCK_SKEW,
+    HISTORY_LIMIT,
     HISTORY_PATH,
     HistoryItem,
     history_params,
@@ -49,8 +50,16 @@ def window_end(order: Order, config: BrokerConfig, timeout_seconds: float) -> dt
 def fetch_history(
     client: CoinSpotClient, coin: str, start: dt.datetime, end: dt.datetime
 ) -> list[HistoryItem]:
+    return fetch_history_page(client, coin, start, end)[0]
+
+
+def fetch_history_page(
+    client: CoinSpotClient, coin: str, start: dt.datetime, end: dt.datetime
+) -> tuple[list[HistoryItem], bool]:
+    """The history items since ``start``, and whether the page was full (so possibly cut)."""
     body = client.read(HISTORY_PATH, history_params(coin, start, end))
-    return parse_history(body, not_before=start - CLOCK_SKEW)
+    full = any(len(body.get(key) or []) >= HISTORY_LIMIT for key in ("buyorders", "sellorders"))
+    return parse_history(body, not_before=start - CLOCK_SKEW), full
 
 
 def claimed_among(connection: Any, keys: list[str]) -> set[str]:
@@ -88,7 +97,7 @@ def settle_order(
             return _outcome(order, "already settled")
         end = window_end(order, config, client.timeout_seconds)
         coin, start = order.coin_type, order.created_at
-    items = fetch_history(client, coin, start, max(end, now))
+    items, full = fetch_history_page(client, coin, start, max(end, now))
     with session_scope(engine) as session:
         order = session.get(Order, order_id)
         assert order is not None
@@ -110,6 +119,14 @@ def settle_order(
             order.status_reason = (
                 f"{len(candidates)} fills in CoinSpot's history could be this order; "
                 "settle it by hand after checking the website"
+            )
+            order.updated_at = now
+            return _outcome(order, order.status_reason)
+        if full:
+            order.status = "unknown"
+            order.status_reason = (
+                f"CoinSpot's history returned a full page ({HISTORY_LIMIT} orders) without it; "
+                "it cannot be ruled out: check the website and settle it by hand"
             )
             order.updated_at = now
             return _outcome(order, order.status_reason)
