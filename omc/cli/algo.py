@@ -116,6 +116,7 @@ def report(
     reference: str = typer.Argument(..., help=REFERENCE_HELP),
     open_plot: bool = typer.Option(False, "--open", help="Open the PNG with the desktop viewer."),
     path_only: bool = typer.Option(False, "--path", help="Print only the report's path."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Print an algorithm's report (Markdown) and the path of its PNG.
 
@@ -129,6 +130,9 @@ def report(
 
     rt = runtime(ctx)
     text, path, plot = algorithm_report(rt.engine(), rt.settings.home, reference)
+    if json_output:
+        print_json({"report": str(path), "plot": str(plot) if plot else None, "markdown": text})
+        return
     if path_only:
         typer.echo(str(path))
         return

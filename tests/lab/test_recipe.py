@@ -60,6 +60,9 @@ def test_list_show_and_report(omc):
     assert "# btc-month v1 (draft)" in report.stdout
     assert "Deflated Sharpe ratio (8 trials)" in report.stdout
     assert "plot: " in report.stdout
+    as_json = json.loads(omc("algo", "report", "btc-month", "--json").stdout)
+    assert as_json["plot"].endswith("btc-month/v1/report.png")
+    assert as_json["markdown"].startswith("# btc-month v1")
 
 
 def test_backtest_run_and_check_take_the_algorithm_by_name(omc):
@@ -72,6 +75,10 @@ def test_backtest_run_and_check_take_the_algorithm_by_name(omc):
                 "--truncations", "8")  # fmt: skip
     assert check.exit_code == 0, check.output
     assert "passed: no signal changed" in check.stdout
+    walk = omc("backtest", "walk-forward", "algo:btc-month", "--coin", "BTC", "--quote", "USDT",
+               "--train", "7d", "--test", "7d", "--json")  # fmt: skip
+    assert walk.exit_code == 0, walk.output
+    assert json.loads(walk.stdout)["strategy"] == "algo:btc-month@1"
 
 
 def test_reproduce_refits_and_matches_exactly(omc):
@@ -118,3 +125,24 @@ def test_retire_keeps_the_version_but_drops_it_from_the_list(omc):
     assert omc("algo", "retire", "btc-month@1").exit_code == 0
     assert json.loads(omc("algo", "list", "--json").stdout) == []
     assert json.loads(omc("algo", "list", "--all", "--json").stdout)[0]["status"] == "retired"
+
+
+def test_the_recipe_records_its_session_and_the_algorithm_points_back_to_it(made):
+    import uuid
+
+    from omc.db import make_engine, session_scope
+    from omc.lab.algorithms import find_algorithm
+    from omc.lab.models import AgentSession
+
+    url, _, output = made
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            record = session.get(AgentSession, uuid.UUID(output["session_id"]))
+            assert record is not None
+            assert (record.kind, record.status) == ("recipe", "completed")
+            assert record.result == {"algorithm": "algo:btc-month@1"}
+            assert record.finished_at is not None
+            assert find_algorithm(session, "btc-month@1").session_id == record.id
+    finally:
+        engine.dispose()
