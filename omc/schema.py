@@ -78,11 +78,21 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def schema_differences(engine: Engine) -> list[Any]:
     """What differs between omc's models and the live schema (empty when they agree)."""
+    from omc.lab.checkpoints import CHECKPOINT_TABLES
     from omc.tables import metadata
+
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        # The lab's checkpointer keeps its own tables beside omc's (LangGraph migrates them).
+        return not (type_ == "table" and name in CHECKPOINT_TABLES)
 
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": False}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": False,
+                "include_name": include_name,
+            },
         )
         return compare_metadata(context, metadata)
 

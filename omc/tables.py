@@ -13,6 +13,7 @@ import omc.daemon.models  # registers daemon_instances
 import omc.floor.models
 import omc.floor.trading.models
 import omc.lab.models  # registers agent_sessions, algorithms, agent_artifacts
+import omc.lab.records  # registers agent_events, agent_llm_calls
 import omc.ledgers  # registers the four ledgers and collector_runs
 import omc.llm.models
 import omc.vault.models  # noqa: F401  (registers vault_keys)

@@ -61,6 +61,11 @@ class AgentSession(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_when())
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_when())
     finished_at: dt.datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # The process working on a lab session (to refuse a second one), and the session a replay
+    # repeats (migration 0011).
+    worker_pid: int | None = Field(default=None, nullable=True)
+    worker_host: str | None = Field(default=None, max_length=255)
+    replay_of: uuid.UUID | None = Field(default=None, nullable=True)
 
 
 class Algorithm(SQLModel, table=True):

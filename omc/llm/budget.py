@@ -106,3 +106,22 @@ def consume_call(engine: Engine, session_id: uuid.UUID) -> BudgetState:
             )
         session.expire_all()
         return budget_state(session, session_id)
+
+
+def set_limits(
+    session: Session,
+    session_id: uuid.UUID,
+    *,
+    call_limit: int | None = None,
+    cost_limit_usd: Decimal | None = None,
+) -> LLMSessionBudget:
+    """Change a session's limits (``omc lab resume --max-calls/--budget-usd``); None keeps one."""
+    budget = session.get(LLMSessionBudget, session_id)
+    if budget is None:
+        raise NotFound(f"no LLM budget for session {session_id}")
+    if call_limit is not None:
+        budget.call_limit = call_limit
+    if cost_limit_usd is not None:
+        budget.cost_limit_usd = cost_limit_usd
+    session.flush()
+    return budget
