@@ -37,10 +37,8 @@ def estimator_names() -> list[str]:
 
 def allowed_estimators() -> dict[str, dict[str, list[Any]]]:
     """Installed allow-listed estimators → their declared search space (name → values)."""
-    try:
-        from omc.lab.estimators import ESTIMATORS
-    except ImportError:  # PROVISIONAL until the algorithms issue lands
-        return {"logistic_regression": {"C": [0.01, 0.1, 1.0, 10.0]}}
+    from omc.lab.estimators import ESTIMATORS
+
     return {
         name: {param: list(values) for param, values in kind.space.items()}
         for name, kind in ESTIMATORS.items()
