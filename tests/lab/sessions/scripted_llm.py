@@ -124,7 +124,7 @@ class ScriptedLLM:
         with self._lock:
             return len(self.script)
 
-    def wait_for_requests(self, count: int, timeout: float = 30.0) -> None:
+    def wait_for_requests(self, count: int, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
