@@ -75,12 +75,56 @@ class TimingTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+def scratch_schema(url: str) -> tuple[str, str]:
+    """A throw-away PostgreSQL schema (first on the search path), so nothing shared is touched."""
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
+
+    name = f"omc_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    admin.dispose()
+    separator = "&" if "?" in url else "?"
+    return name, f"{url}{separator}options={quote(f'-csearch_path={name}')}"
+
+
+def drop_schema(url: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    admin.dispose()
+
+
 def fresh_engine(url: str | None, directory: Path):
     engine = make_engine(url or f"sqlite:///{directory / f'bench-{uuid.uuid4().hex[:6]}.sqlite3'}")
     schema.upgrade(engine)
     with session_scope(engine) as session:
         user_id = get_or_create_user(session, f"bench-{uuid.uuid4().hex[:6]}").id
     return engine, user_id
+
+
+def bench_commit(engine, count: int = 100) -> list[float]:
+    """The floor under any order: one committed one-row UPDATE on this database, now."""
+    from omc.floor.models import CoinspotNonce
+
+    table = CoinspotNonce.__table__
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            table.insert().values(key_fingerprint="bench", last_nonce=0, updated_at=now)
+        )
+    update = table.update().where(table.c.key_fingerprint == "bench")
+    timings = []
+    for i in range(count):
+        start = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(update.values(last_nonce=i + 1))
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
 
 
 def bench_paper(engine, user_id, orders: int) -> list[float]:
@@ -172,7 +216,7 @@ def bench_pnl(engine, user_id, count: int) -> tuple[list[float], list[float]]:
         connection.execute(
             Trade.__table__.insert(),
             [{"id": uuid.uuid4(), "order_id": order_id, "user_id": user_id,
-              "trade_key": f"bench:{i}", "account": ref.name, "mode": "paper",
+              "trade_key": f"bench:{order_id.hex}:{i}", "account": ref.name, "mode": "paper",
               "coin_type": r.coin, "quote": "AUD", "side": r.side, "quantity": r.quantity,
               "price": r.price, "fee": r.fee, "fee_currency": "AUD", "fee_source": "paper",
               "executed_at": r.executed_at, "collected_at": now}
@@ -192,9 +236,22 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=100_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
+    scratch = None
+    url = args.database_url
+    if url and url.startswith("postgres"):
+        scratch, url = scratch_schema(url)
+    try:
+        run(url, args)
+    finally:
+        if scratch:
+            drop_schema(args.database_url, scratch)
+
+
+def run(url: str | None, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        engine, user_id = fresh_engine(args.database_url, Path(directory))
+        engine, user_id = fresh_engine(url, Path(directory))
         print(f"database: {engine.dialect.name}")
+        print(f"baseline, one committed one-row UPDATE: {percentiles(bench_commit(engine))}")
         paper = bench_paper(engine, user_id, args.orders)
         print(f"paper broker, time per order (omc's own, no network): {percentiles(paper)}")
         own, total = bench_coinspot(engine, user_id, args.orders)

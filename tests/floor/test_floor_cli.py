@@ -73,7 +73,8 @@ def test_paper_refusals_are_one_line_with_exit_codes(cli, db):
     record_price(db, None, "BTC", "150000", "151000", "150500", at=now() - dt.timedelta(hours=1))
     result = cli("floor", "buy", "BTC", "0.01")
     assert result.exit_code == 75
-    assert result.stderr.startswith("omc: error: the latest BTC price is 3600 s old")
+    assert result.stderr.startswith("omc: error: the latest BTC price is 36")  # 3600 s and up
+    assert "s old, older than floor.max_price_age_seconds (300 s)" in result.stderr
     result = cli("floor", "buy", "BTC", "0")
     assert (result.exit_code, result.stderr) == (
         64,

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -75,45 +76,59 @@ class NonceSource:
     @contextlib.contextmanager
     def next(self) -> Iterator[int]:
         """Hold the send lock, allocate and commit the next nonce, and yield it."""
-        with _thread_lock(self.fingerprint), self._process_lock():
-            yield self._allocate()
+        with _thread_lock(self.fingerprint):
+            if self.engine.dialect.name == "postgresql":
+                # One connection holds the advisory lock and raises the mark: one commit.
+                key = int(self.fingerprint[:15], 16)
+                with self.engine.connect() as connection:
+                    connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                    try:
+                        yield self._allocate(connection)
+                    finally:
+                        connection.rollback()
+                        connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                        connection.commit()
+                return
+            with self._file_lock():
+                yield self._allocate(None)
 
-    def _allocate(self) -> int:
+    def _allocate(self, connection: sa.Connection | None) -> int:
         table = CoinspotNonce.__table__
         raise_nonce, _ = _statements()
         now_ms = int(self.clock_ms())
         stamp = dt.datetime.now(dt.UTC)
         params = {"fingerprint": self.fingerprint, "now_ms": now_ms, "stamp": stamp}
         for _ in range(3):
-            with self.engine.begin() as connection:
-                value = connection.execute(raise_nonce, params).scalar()
-                if value is not None:
-                    return int(value)
+            value = self._in_transaction(connection, lambda c: c.execute(raise_nonce, params))
+            if value is not None:
+                return int(value)
+            insert = sa.insert(table).values(
+                key_fingerprint=self.fingerprint, last_nonce=now_ms, updated_at=stamp
+            )
             try:
-                with self.engine.begin() as connection:
-                    connection.execute(
-                        sa.insert(table).values(
-                            key_fingerprint=self.fingerprint, last_nonce=now_ms, updated_at=stamp
-                        )
-                    )
+                self._in_transaction(connection, lambda c, statement=insert: c.execute(statement))
                 return now_ms
             except sa.exc.IntegrityError:
                 continue  # another process created the row first: raise it instead
         raise RuntimeError("could not allocate a CoinSpot nonce")  # pragma: no cover
 
+    def _in_transaction(self, connection: sa.Connection | None, work: Any) -> Any:
+        """Run ``work`` and commit: on ``connection`` (already locked) or a new one."""
+        if connection is None:
+            with self.engine.begin() as fresh:
+                result = work(fresh)
+                return result.scalar() if result.returns_rows else None
+        try:
+            result = work(connection)
+            value = result.scalar() if result.returns_rows else None
+            connection.commit()
+            return value
+        except BaseException:
+            connection.rollback()
+            raise
+
     @contextlib.contextmanager
-    def _process_lock(self) -> Iterator[None]:
-        if self.engine.dialect.name == "postgresql":
-            key = int(self.fingerprint[:15], 16)
-            with self.engine.connect() as connection:
-                connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": key})
-                connection.commit()
-                try:
-                    yield
-                finally:
-                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
-            return
+    def _file_lock(self) -> Iterator[None]:
         database = self.engine.url.database
         if not database or database == ":memory:":
             yield
