@@ -37,21 +37,15 @@ def write_all(fd: int, parts: list[Any]) -> None:
 
 
 def read_input(fd: int) -> Any:
-    """The request in the caller's memfd, read into this process's own (huge-page) heap:
-    arrays built on it are writable and the caller's copy is never touched."""
+    """The request in the caller's memfd, mapped privately and lazily: only the pages the code
+    reads are faulted in, arrays built on it are writable, and the caller's copy is never
+    touched."""
     size = os.fstat(fd).st_size
     if size == 0:
         raise ValueError("empty request")
-    buffer = bytearray(size)
-    view = memoryview(buffer)
-    received = 0
-    while received < size:
-        count = os.preadv(fd, [view[received:]], received)
-        if count <= 0:
-            raise ValueError("truncated request")
-        received += count
+    mapping = mmap.mmap(fd, size, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
     os.close(fd)
-    return decode(view)
+    return decode(memoryview(mapping))
 
 
 def _reply(out_fd: int, reply: dict[str, Any], limits: SandboxLimits, out_memfd: int) -> None:

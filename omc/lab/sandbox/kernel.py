@@ -43,8 +43,8 @@ DENIED_SYSCALLS = (
     "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal",
     "creat", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
     "rmdir", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "chown",
-    "fchown", "lchown", "fchownat", "truncate", "mknod", "mknodat", "utime", "utimes",
-    "utimensat", "futimesat",
+    "fchown", "lchown", "fchownat", "truncate", "ftruncate", "fallocate", "mknod", "mknodat",
+    "utime", "utimes", "utimensat", "futimesat",
 )  # fmt: skip
 
 # Refused with ENOSYS (their arguments are behind pointers seccomp cannot read): the C library
