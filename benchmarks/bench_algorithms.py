@@ -13,6 +13,10 @@ Not a test: it prints figures for the note. On this shared 2-core machine absolu
 with the other engineers' load; the ratios are measured back to back.
 
     python benchmarks/bench_algorithms.py [--jobs 1] [--repeats 5] [--trials 20] [--folds 10]
+        [--only features|recipe] [--plain-first]
+
+HistGradientBoosting uses OpenMP threads, which suffer badly when other processes load the
+cores; OMP_NUM_THREADS=1 makes the two sides comparable on a busy machine.
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ def _plain_script(dataset, candidates, folds: int, gap: int, jobs: int, seed: in
     return time.perf_counter() - start
 
 
-def bench_recipe(trials: int, folds: int, jobs: int) -> None:
+def bench_recipe(trials: int, folds: int, jobs: int, plain_first: bool) -> None:
     import datetime as dt
 
     from omc import schema
@@ -108,6 +112,19 @@ def bench_recipe(trials: int, folds: int, jobs: int) -> None:
             "BTC", "USDT", since=since, trials=trials, folds=folds, name="bench"
         )
         settings = LabSettings(parallel_jobs=jobs)
+        if plain_first:
+            with engine.connect() as connection:
+                prepared = prepare(
+                    connection, BarsQuery("BTC", "USDT", since=since), options.horizon, None
+                )
+            candidates = [
+                Candidate(number, kind, params)
+                for number, (kind, params) in enumerate(
+                    sample_candidates(list(RECIPE_CLASSIFIERS), trials, 0), start=1
+                )
+            ]
+            gap = prepared.horizon_bars + prepared.embargo_bars
+            plain_seconds = _plain_script(prepared.dataset, candidates, folds, gap, jobs, 0)
         stages: list[tuple[str, float]] = []
         start = time.perf_counter()
         current = ["starting"]
@@ -121,18 +138,19 @@ def bench_recipe(trials: int, folds: int, jobs: int) -> None:
         made = run_recipe(engine, home, options, settings=settings, stage=stage)
         recipe_seconds = time.perf_counter() - start
         stages.append((current[0] + ", saving it and its report", time.perf_counter() - last[0]))
-        with engine.connect() as connection:
-            prepared = prepare(
-                connection, BarsQuery("BTC", "USDT", since=since), options.horizon, None
-            )
-        candidates = [
-            Candidate(number, kind, params)
-            for number, (kind, params) in enumerate(
-                sample_candidates(list(RECIPE_CLASSIFIERS), trials, 0), start=1
-            )
-        ]
-        gap = prepared.horizon_bars + prepared.embargo_bars
-        plain_seconds = _plain_script(prepared.dataset, candidates, folds, gap, jobs, 0)
+        if not plain_first:
+            with engine.connect() as connection:
+                prepared = prepare(
+                    connection, BarsQuery("BTC", "USDT", since=since), options.horizon, None
+                )
+            candidates = [
+                Candidate(number, kind, params)
+                for number, (kind, params) in enumerate(
+                    sample_candidates(list(RECIPE_CLASSIFIERS), trials, 0), start=1
+                )
+            ]
+            gap = prepared.horizon_bars + prepared.embargo_bars
+            plain_seconds = _plain_script(prepared.dataset, candidates, folds, gap, jobs, 0)
         engine.dispose()
     fits = trials * folds
     search_seconds = dict(stages).get(f"searching {trials} candidates over {folds} purged folds")
@@ -159,11 +177,14 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--only", choices=("features", "recipe"))
+    parser.add_argument(
+        "--plain-first", action="store_true", help="Time the plain script before the recipe."
+    )
     arguments = parser.parse_args()
     if arguments.only in (None, "features"):
         bench_features(arguments.repeats)
     if arguments.only in (None, "recipe"):
-        bench_recipe(arguments.trials, arguments.folds, arguments.jobs)
+        bench_recipe(arguments.trials, arguments.folds, arguments.jobs, arguments.plain_first)
 
 
 if __name__ == "__main__":
