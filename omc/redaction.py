@@ -58,7 +58,9 @@ def secrets_in(settings: Any) -> list[str]:
             if isinstance(value, BaseModel):
                 walk(value)
             elif isinstance(value, str) and value:
-                if name.endswith("_url"):
+                if name.endswith("webhook_url"):
+                    found.append(value)  # the whole URL is the credential
+                elif name.endswith("_url"):
                     password = urlsplit(value).password
                     if password:
                         found.append(password)

@@ -104,3 +104,15 @@ def test_mask_url_leaves_password_free_urls_alone():
 def test_mask_secret_shows_first_four_and_last_six():
     assert mask_secret("AIzaSyA-1234567890abcdef440000") == "AIza…440000"
     assert mask_secret("short") == "…"
+
+
+def test_a_webhook_url_is_a_credential_shown_only_by_its_host(monkeypatch):
+    from omc.redaction import secrets_in
+
+    hook = "https://hooks.slack.com/services/T000/B000/canary-webhook-token"
+    monkeypatch.setenv("OMC_NOTIFY__WEBHOOK_URL", hook)
+    loaded = load_settings()
+    rows = {row["name"]: row for row in describe_settings(loaded)}
+    assert rows["notify.webhook_url"]["value"] == "https://hooks.slack.com/…"
+    assert "canary" not in repr(rows)
+    assert hook in secrets_in(loaded.settings)

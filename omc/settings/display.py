@@ -26,6 +26,13 @@ def mask_url(url: str | None) -> str | None:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
+def mask_webhook_url(url: str) -> str:
+    """A webhook's path is its credential (Slack, Discord): show only where it goes,
+    ``https://hooks.slack.com/…``."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/…" if parts.path.strip("/") else "", query=""))
+
+
 def mask_secret(value: str) -> str:
     """The one way omc shows a secret: first 4 and last 6 characters (``AIza…440000``)."""
     if len(value) <= 12:
@@ -55,6 +62,8 @@ def secret_file_warnings(loaded: LoadedSettings) -> list[str]:
 def _display_value(name: str, value: Any) -> Any:
     if value is None:
         return None
+    if name.endswith("webhook_url"):
+        return mask_webhook_url(str(value))
     if name.endswith("_url"):
         return mask_url(str(value))
     if is_secret_name(name):
