@@ -375,7 +375,7 @@ def store_candidate(context: LabContext, state: LabState, candidate: dict[str, A
     from omc.lab.recipe import RecipeOptions, evaluation_record
     from omc.lab.report import markdown_report, report_png
 
-    trained = _TRAINED.get(candidate["fingerprint"])
+    trained = _TRAINED.pop(candidate["fingerprint"], None)
     if trained is None:  # a resumed session: the search is deterministic, run it again
         feature = next(
             f
