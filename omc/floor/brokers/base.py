@@ -195,3 +195,49 @@ class Broker(Protocol):
     def fills(self, order: uuid.UUID | str) -> list[Fill]:
         """The recorded fills (``trades``) of an order."""
         ...
+
+
+class MarketOrders:
+    """``buy`` and ``sell`` as the :class:`Broker` protocol spells them, for a broker whose one
+    order path is ``_place(side, coin, amount, amount_type, max_slippage, client_order_id,
+    reference)``."""
+
+    def _place(
+        self,
+        side: Side,
+        coin: str,
+        amount: Decimal,
+        amount_type: AmountType,
+        max_slippage: Decimal,
+        client_order_id: str | None,
+        reference: str | None,
+    ) -> OrderResult:
+        raise NotImplementedError
+
+    def buy(
+        self,
+        coin: str,
+        amount: Decimal,
+        *,
+        amount_type: AmountType = "coin",
+        max_slippage: Decimal = Decimal("0.01"),
+        client_order_id: str | None = None,
+        reference: str | None = None,
+    ) -> OrderResult:
+        return self._place(
+            "buy", coin, amount, amount_type, max_slippage, client_order_id, reference
+        )
+
+    def sell(
+        self,
+        coin: str,
+        amount: Decimal,
+        *,
+        amount_type: AmountType = "coin",
+        max_slippage: Decimal = Decimal("0.01"),
+        client_order_id: str | None = None,
+        reference: str | None = None,
+    ) -> OrderResult:
+        return self._place(
+            "sell", coin, amount, amount_type, max_slippage, client_order_id, reference
+        )

@@ -30,6 +30,7 @@ from omc.floor.brokers.base import (
     BrokerQuote,
     BrokerUnavailable,
     Fill,
+    MarketOrders,
     OrderRefused,
     OrderResult,
     Side,
@@ -79,7 +80,7 @@ def parse_balances(body: dict[str, Any]) -> dict[str, Balance]:
     return out
 
 
-class CoinSpotBroker:
+class CoinSpotBroker(MarketOrders):
     """The :class:`~omc.floor.brokers.base.Broker` of a user's CoinSpot account."""
 
     def __init__(
@@ -137,34 +138,6 @@ class CoinSpotBroker:
             raise OrderRefused("no_price", f"CoinSpot quoted no usable rate for {coin}")
         now = self.clock()
         return BrokerQuote(coin, side, rate, amount, amount_type, now, "coinspot quote", 0.0)
-
-    def buy(
-        self,
-        coin: str,
-        amount: Decimal,
-        *,
-        amount_type: AmountType = "coin",
-        max_slippage: Decimal = Decimal("0.01"),
-        client_order_id: str | None = None,
-        reference: str | None = None,
-    ) -> OrderResult:
-        return self._place(
-            "buy", coin, amount, amount_type, max_slippage, client_order_id, reference
-        )
-
-    def sell(
-        self,
-        coin: str,
-        amount: Decimal,
-        *,
-        amount_type: AmountType = "coin",
-        max_slippage: Decimal = Decimal("0.01"),
-        client_order_id: str | None = None,
-        reference: str | None = None,
-    ) -> OrderResult:
-        return self._place(
-            "sell", coin, amount, amount_type, max_slippage, client_order_id, reference
-        )
 
     def _ensure_account(self) -> None:
         """A live account starts from CoinSpot's AUD balance the first time omc trades it;

@@ -28,6 +28,7 @@ from omc.floor.brokers.base import (
     Balance,
     BrokerQuote,
     Fill,
+    MarketOrders,
     OrderRefused,
     OrderResult,
     Side,
@@ -62,7 +63,7 @@ def _aud(value: Decimal) -> Decimal:
     return value.quantize(AMOUNT_STEP, rounding=ROUND_HALF_EVEN)
 
 
-class PaperBroker:
+class PaperBroker(MarketOrders):
     """The :class:`~omc.floor.brokers.base.Broker` of one paper account."""
 
     def __init__(
@@ -154,34 +155,6 @@ class PaperBroker:
         return out
 
     # Orders ---------------------------------------------------------------------------------
-
-    def buy(
-        self,
-        coin: str,
-        amount: Decimal,
-        *,
-        amount_type: AmountType = "coin",
-        max_slippage: Decimal = Decimal("0.01"),
-        client_order_id: str | None = None,
-        reference: str | None = None,
-    ) -> OrderResult:
-        return self._place(
-            "buy", coin, amount, amount_type, max_slippage, client_order_id, reference
-        )
-
-    def sell(
-        self,
-        coin: str,
-        amount: Decimal,
-        *,
-        amount_type: AmountType = "coin",
-        max_slippage: Decimal = Decimal("0.01"),
-        client_order_id: str | None = None,
-        reference: str | None = None,
-    ) -> OrderResult:
-        return self._place(
-            "sell", coin, amount, amount_type, max_slippage, client_order_id, reference
-        )
 
     def _fill_terms(
         self, side: Side, amount: Decimal, amount_type: str, rate: Decimal
