@@ -321,3 +321,31 @@ def test_a_drawdown_beyond_the_limit_halts_the_deployment_under_the_daemon(
         assert row.status == "halted"
         assert row.status_reason == halted[0].reason
     daemon.terminate(timeout=STOP_BOUND)
+
+
+def test_a_daily_loss_beyond_the_limit_halts_the_deployment_under_the_daemon(
+    engine, floor_daemon, coinspot
+):
+    start, _ = floor_daemon
+    seed_history(engine, "BTC", "140000")  # buy at once at the served price
+    deployment = promote(engine, limits=["max_drawdown=0.5", "daily_loss_limit=0.05"])
+    daemon = start()
+    wait_for(
+        lambda: [d for d in decisions(engine, deployment.id) if d.outcome == "ordered"],
+        what="the first buy",
+    )
+    coinspot.last = Decimal("130000")  # about 7% of the day's starting equity lost: past 5%
+    halted = wait_for(
+        lambda: [d for d in decisions(engine, deployment.id) if d.outcome == "halted"],
+        what="the halt",
+    )
+    assert "below the day's start" in halted[0].reason
+    checks = {c["name"]: c for c in halted[0].checks}
+    assert checks["daily_loss"]["verdict"] == "halt"
+    assert Decimal(checks["daily_loss"]["numbers"]["change"]) <= Decimal("-0.05")
+    assert checks["drawdown"]["verdict"] != "halt"  # the daily limit alone halted it
+    with session_scope(engine) as session:
+        row = session.get(Deployment, deployment.id)
+        assert row.status == "halted"
+        assert row.status_reason == halted[0].reason
+    daemon.terminate(timeout=STOP_BOUND)
