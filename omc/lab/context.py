@@ -32,13 +32,27 @@ class AnswerFailed(DataProblem):
 
 @dataclass(frozen=True)
 class LabLimits:
-    """Bounds on every loop of a session."""
+    """Bounds on every loop of a session, and the bar a candidate's out-of-sample record must
+    clear before the person is asked to store it as ``validated`` (``[lab] validated_*``).
+    Kept with the session, so resume and replay judge by the same numbers."""
 
     max_steps: int = 40  # graph steps in all
     retrieval_turns: int = 6  # model turns of tool calls in data retrieval
     feature_attempts: int = 3  # feature code runs per round (the first and its retries)
     rounds: int = 3  # analyst rounds the evaluator may ask for
     answer_attempts: int = 3  # tries for one valid structured answer
+    validated_min_deflated_sharpe: float = 0.95
+    validated_max_pbo: float = 0.5
+    validated_beats_buy_and_hold: bool = True
+
+    @classmethod
+    def from_settings(cls, lab: Any) -> LabLimits:
+        """The default loop bounds with the validation bar of the ``[lab]`` settings."""
+        return cls(
+            validated_min_deflated_sharpe=lab.validated_min_deflated_sharpe,
+            validated_max_pbo=lab.validated_max_pbo,
+            validated_beats_buy_and_hold=lab.validated_beats_buy_and_hold,
+        )
 
 
 @dataclass

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from omc.lab.context import LabLimits
 from omc.lab.state import LabState, TrainingChoice
 
 if TYPE_CHECKING:
@@ -26,9 +27,6 @@ FOLDS = 5
 
 BAR_SECONDS = {"5min": 300, "15min": 900, "1h": 3600, "4h": 14400, "1d": 86400}
 SEED = 0
-# What "validated" asks of a candidate's out-of-sample record (below it stays a draft).
-VALIDATED_DEFLATED_SHARPE = 0.95
-VALIDATED_MAX_PBO = 0.5
 
 
 def estimator_names() -> list[str]:
@@ -306,18 +304,21 @@ def _evaluation(trained: Trained, total_trials: int) -> dict[str, Any]:
     }
 
 
-def qualifies(evaluation: dict[str, Any]) -> bool:
-    """Whether a candidate may be stored as ``validated`` (after the person agrees)."""
+def qualifies(evaluation: dict[str, Any], bar: LabLimits | None = None) -> bool:
+    """Whether a candidate may be stored as ``validated`` (after the person agrees), by the
+    session's bar (``[lab] validated_*``; the defaults without one)."""
+    bar = bar or LabLimits()
     deflated = evaluation.get("deflated_sharpe")
     pbo = evaluation.get("pbo")
     sharpe, hold = evaluation.get("sharpe"), evaluation.get("buy_and_hold_sharpe")
+    beats_hold = hold is None or not bar.validated_beats_buy_and_hold or sharpe > hold
     return (
         bool(evaluation.get("lookahead_passed"))
         and deflated is not None
-        and deflated >= VALIDATED_DEFLATED_SHARPE
-        and (pbo is None or pbo < VALIDATED_MAX_PBO)
+        and deflated >= bar.validated_min_deflated_sharpe
+        and (pbo is None or pbo < bar.validated_max_pbo)
         and sharpe is not None
-        and (hold is None or sharpe > hold)
+        and beats_hold
     )
 
 
@@ -340,7 +341,7 @@ def train_candidates(
         "evaluation": _evaluation(trained, earlier + len(trained.result.trials)),
         "lookahead_ok": bool(trained.lookahead.passed),
     }
-    candidate["qualifies"] = qualifies(candidate["evaluation"])
+    candidate["qualifies"] = qualifies(candidate["evaluation"], context.limits)
     candidate["fingerprint"] = fingerprint(candidate)
     _TRAINED[candidate["fingerprint"]] = trained
     return [candidate]

@@ -52,7 +52,7 @@ class RunRequest:
     as_of: dt.datetime | None = None
     budget_usd: Decimal | None = None
     max_calls: int | None = None
-    limits: LabLimits = field(default_factory=LabLimits)
+    limits: LabLimits | None = None  # None: the default bounds, the [lab] validation bar
 
 
 @dataclass
@@ -128,6 +128,7 @@ def start_session(
     except NoModelConfigured as error:
         return run_recipe_instead(runtime, request, str(error), sink=sink)
     as_of = _parse_as_of(request.as_of)
+    limits = request.limits or LabLimits.from_settings(runtime.settings.lab)
     llm_settings = runtime.settings.llm
     with session_scope(engine) as db:
         sessions.create(
@@ -139,7 +140,7 @@ def start_session(
             model_name=choice.model_name,
             credential_id=choice.credential_id,
             as_of=as_of,
-            state={"limits": dataclasses.asdict(request.limits)},
+            state={"limits": dataclasses.asdict(limits)},
         )
         open_budget(
             db,
@@ -161,7 +162,7 @@ def start_session(
     }
     return drive(
         runtime, session_id, user_id, choice, state, approver=approver, sink=sink,
-        limits=request.limits,
+        limits=limits,
     )  # fmt: skip
 
 

@@ -30,6 +30,11 @@ class LabSettings(SectionModel):
     parallel_backend: Literal["loky", "dask"] = "loky"
     dask_scheduler: str | None = None
     parallel_jobs: int = Field(default=-1, ge=-1)
+    # The bar a lab candidate's out-of-sample record must clear before the person is asked to
+    # store it as `validated` (below it, it stays a draft).
+    validated_min_deflated_sharpe: float = Field(default=0.95, ge=-10, le=1)
+    validated_max_pbo: float = Field(default=0.5, gt=0, le=1.01)
+    validated_beats_buy_and_hold: bool = True
 
     @field_validator("parallel_jobs")
     @classmethod

@@ -307,3 +307,43 @@ def test_a_whole_session_through_the_real_gemini_client(engine, history, scripte
     assert EARLY_TITLE in json.dumps(responses)
     assert LATE_TITLE not in json.dumps(scripted.requests)
     assert "AIzaSyLAB-CANARY" not in json.dumps(scripted.requests)
+
+
+def test_a_candidate_over_the_bar_waits_at_the_validation_gate_then_is_validated(
+    lab_env, history, scripted, cli
+):
+    """With the ``[lab] validated_*`` bar lowered so the scripted candidate clears it, the
+    session asks before storing it as ``validated``: without a terminal it waits there, and
+    ``omc lab resume --yes`` stores it as validated."""
+    bar = {
+        "OMC_LAB__VALIDATED_MIN_DEFLATED_SHARPE": "-10",
+        "OMC_LAB__VALIDATED_MAX_PBO": "1.01",
+        "OMC_LAB__VALIDATED_BEATS_BUY_AND_HOLD": "false",
+    }
+    scripted.add(*full_session())
+    first = cli("lab", "run", GOAL, "--as-of", AS_OF.isoformat(), "--json", env=bar)
+    assert first.exit_code == 75
+    session_id = json.loads(first.stdout.splitlines()[-1])["session_id"]
+
+    from omc.lab.run import resume_session
+    from omc.runtime import open_runtime
+
+    runtime = open_runtime()
+    answers = iter([{"action": "approve"}, {"action": "approve"}])  # the plan, then training
+    at_validation = resume_session(runtime, session_id, approver=lambda q: next(answers, None))
+    runtime.close()
+    assert at_validation.status == "waiting", at_validation.message
+    question = at_validation.question
+    assert question["gate"] == "validation"
+    assert question["evaluation"]["deflated_sharpe"] >= -10
+    with history.connect() as connection:
+        assert connection.execute(sa.text("SELECT status FROM algorithms")).scalar() == "draft"
+
+    done = cli("lab", "resume", session_id[:8], "--yes", "--json")
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["status"] == "completed"
+    assert any(json.loads(line).get("kind") == "validated" for line in done.stdout.splitlines())
+    with history.connect() as connection:
+        assert connection.execute(sa.text("SELECT status FROM algorithms")).scalar() == (
+            "validated"
+        )
