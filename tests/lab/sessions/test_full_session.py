@@ -347,3 +347,51 @@ def test_a_candidate_over_the_bar_waits_at_the_validation_gate_then_is_validated
         assert connection.execute(sa.text("SELECT status FROM algorithms")).scalar() == (
             "validated"
         )
+
+
+@pytest.mark.slow
+def test_kill_9_during_training_then_resume_pays_no_call_twice(lab_env, history, scripted):
+    """SIGKILL once the training stage has begun (fits under way, sandbox feature runs done):
+    resume continues from the checkpoint to the same end, with every completed LLM call taken
+    from the record and no stage's start recorded twice."""
+    import signal
+
+    from tests.lab.sessions.test_kill_resume import _omc, _wait_for
+
+    scripted.add(*full_session())
+    args = ("lab", "run", GOAL, "--yes", "--as-of", AS_OF.isoformat(), "--json")
+    process = _omc(*args, env=lab_env)
+
+    def training_started() -> bool:
+        with history.connect() as connection:
+            query = "SELECT count(*) FROM agent_events WHERE stage = 'training'"
+            return bool(connection.execute(sa.text(query)).scalar())
+
+    try:
+        _wait_for(training_started, timeout=120, what="the training stage")
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    sent_before = len(scripted.requests)
+    assert sent_before == len(full_session()) - 1  # all but the evaluator's call
+
+    with history.connect() as connection:
+        session_id = connection.execute(sa.text("SELECT id FROM agent_sessions")).scalar()
+    resumed = _omc("lab", "resume", str(session_id), "--yes", "--json", env=lab_env)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    final = json.loads(out.splitlines()[-1])
+    assert (final["status"], len(final["algorithms"])) == ("completed", 1)
+    assert len(scripted.requests) == sent_before + 1  # only the evaluator was left to ask
+    with history.connect() as connection:
+        stages = connection.execute(
+            sa.text("SELECT stage FROM agent_events WHERE kind = 'stage' ORDER BY seq")
+        ).scalars()
+        started = [stage for stage in stages if stage != "training"]
+        seqs = connection.execute(sa.text("SELECT seq FROM agent_events ORDER BY seq")).scalars()
+        seqs = list(seqs)
+    assert len(started) == len(set(started))  # nothing before training started twice
+    assert len(seqs) == len(set(seqs))
