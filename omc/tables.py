@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import omc.backtest.records  # registers walk_forward_records
 import omc.core.models  # registers users, audit_log
 import omc.daemon.models  # registers daemon_instances
 import omc.floor.models

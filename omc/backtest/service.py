@@ -126,8 +126,10 @@ def walk_forward_market(
     initial_cash: float,
     progress: Progress | None = None,
     home: Path | None = None,
+    score_candidates: bool = False,
 ) -> OnBars[WalkForwardResult]:
-    """Walk forward over one market's stored bars with a grid or random parameter search."""
+    """Walk forward over one market's stored bars with a grid or random parameter search
+    (`score_candidates`: also score every candidate out of sample, to store the record)."""
     chosen = resolve_named_strategy(strategy, connect, home)
     bars = load_bars(connect(), query)
     result = run_walk_forward(
@@ -145,6 +147,7 @@ def walk_forward_market(
         costs=costs,
         initial_cash=initial_cash,
         progress=progress,
+        score_candidates=score_candidates,
     )
     return OnBars(BarsSummary.of(query.market, bars), result)
 

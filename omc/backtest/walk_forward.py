@@ -79,6 +79,11 @@ class WalkForwardResult:
     folds: list[FoldResult]
     out_of_sample: Metrics
     out_of_sample_equity: pd.Series
+    # Each candidate's per-bar Sharpe ratio over the same test windows with its parameters held
+    # fixed (None where undefined); computed only when asked (`score_candidates`), for the
+    # deflated Sharpe ratio of a stored record.
+    candidate_sharpes: tuple[float | None, ...] | None = None
+    chosen_params: Parameters | None = None
 
     def to_dict(self, include_equity: bool = False) -> dict[str, object]:
         """A JSON-able summary; `include_equity` adds the stitched equity curve."""
@@ -184,8 +189,13 @@ def run_walk_forward(
     costs: CostModel | None = None,
     initial_cash: float = DEFAULT_INITIAL_CASH,
     progress: Progress | None = None,
+    score_candidates: bool = False,
 ) -> WalkForwardResult:
-    """Walk forward with a grid search (`grid`) or a random search (`random_samples`)."""
+    """Walk forward with a grid search (`grid`) or a random search (`random_samples`).
+
+    `score_candidates` also scores every candidate on the test windows (parameters fixed), the
+    trials a deflated Sharpe ratio of the stitched record is judged against.
+    """
     strategy = resolve_strategy(strategy)
     if objective not in OBJECTIVES:
         raise BacktestError(
@@ -220,6 +230,11 @@ def run_walk_forward(
             )
         )
     stitched_index, stitched, stitched_trades, marks = _stitch(pieces)
+    sharpes = (
+        _candidate_test_sharpes(bars, strategy, candidates, folds, costs)
+        if score_candidates
+        else None
+    )
     return WalkForwardResult(
         strategy=strategy.name,
         objective=objective,
@@ -228,6 +243,8 @@ def run_walk_forward(
         folds=results,
         out_of_sample=compute_metrics(stitched_index, stitched, stitched_trades, marks),
         out_of_sample_equity=pd.Series(stitched.equity, index=stitched_index, name="equity"),
+        candidate_sharpes=sharpes,
+        chosen_params=results[-1].params,
     )
 
 
@@ -265,6 +282,30 @@ def _train_scores(
         if progress is not None:
             progress(row + 1, len(candidates.params))
     return scores
+
+
+def _candidate_test_sharpes(
+    bars: pd.DataFrame,
+    strategy: Strategy,
+    candidates: Candidates,
+    folds: list[Fold],
+    costs: CostModel,
+) -> tuple[float | None, ...]:
+    """Per-bar Sharpe of each candidate over the test windows, each window started flat."""
+    from omc.lab.overfitting import per_bar_sharpe
+
+    marks = mark_prices(bars)
+    fill_prices = execution_prices(bars, marks)
+    sharpes: list[float | None] = []
+    for params in candidates.params:
+        targets = checked_targets(strategy.targets(bars, params), len(bars), strategy.name)
+        returns = []
+        for fold in folds:
+            window = slice(max(fold.test_start - 1, 0), fold.test_end)
+            simulation = simulate(targets[window], fill_prices[window], marks[window], costs)
+            returns.append(bar_returns(simulation.equity))
+        sharpes.append(per_bar_sharpe(np.concatenate(returns)))
+    return tuple(sharpes)
 
 
 def _simulate_window(

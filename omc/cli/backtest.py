@@ -280,6 +280,9 @@ def walk_forward(
     slippage_bps: float | None = typer.Option(None, "--slippage-bps", help="Slippage (setting)."),
     min_order: float | None = typer.Option(None, "--min-order", help="Smallest order (setting)."),
     cash: float | None = typer.Option(None, "--cash", help="Starting cash (setting)."),
+    save: bool = typer.Option(
+        False, "--save", help="Store the out-of-sample record: the live gate's evidence."
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Walk forward: search parameters on training windows, judge them on the test windows.
@@ -297,9 +300,22 @@ def walk_forward(
 
         omc backtest walk-forward momentum --coin BTC --quote USDT --train 180d --test 30d
             --embargo 1d --anchored --random 200 --range lookback=6,240 --json
+
+    With --save the stitched out-of-sample record is stored with a deflated Sharpe ratio whose
+    trials are every candidate of every walk-forward saved for this strategy and market; the
+    live gate of `omc floor promote --live` accepts a strategy whose parameters are the ones
+    its newest matching record's last fold chose:
+
+        omc backtest walk-forward momentum --coin BTC --train 90d --test 30d
+            --grid lookback=24,48 --save
     """
     from omc.backtest.service import walk_forward_market
 
+    if save and strategy.strip().lower().startswith("algo:"):
+        raise UsageProblem(
+            "--save is for built-in strategies; an algorithm keeps its own evaluation "
+            "(omc algo show)"
+        )
     if grid and random is not None:
         raise UsageProblem("use either --grid or --random, not both")
     if ranges and random is None:
@@ -321,10 +337,14 @@ def walk_forward(
         "costs": costs,
         "initial_cash": initial_cash,
         "home": rt.settings.home,
+        "score_candidates": save,
     }
     if json_output:
         outcome = walk_forward_market(rt.engine, query, strategy, **options)
-        print_json({"bars": outcome.bars.to_dict(), **outcome.result.to_dict()})
+        body = {"bars": outcome.bars.to_dict(), **outcome.result.to_dict()}
+        if save:
+            body["record"] = _save_record(rt, query, outcome.result, options)
+        print_json(body)
         return
     with _progress() as progress:
         task = progress.add_task("searching parameters", total=None)
@@ -336,6 +356,94 @@ def walk_forward(
             **options,
         )
     _print_walk_forward(outcome, costs, initial_cash)
+    if save:
+        record = _save_record(rt, query, outcome.result, options)
+        stdout().print(_record_line(record))
+
+
+def _save_record(rt: Runtime, query: BarsQuery, result: Any, options: dict[str, Any]) -> dict:
+    from omc.backtest.records import record_view, store_walk_forward
+
+    search = {
+        key: str(options[key]) if isinstance(options[key], dt.timedelta) else options[key]
+        for key in ("train", "test", "embargo", "anchored", "grid", "random_samples", "seed")
+    }
+    search["objective"] = options["objective"]
+    search["random_ranges"] = {k: list(v) for k, v in (options["random_ranges"] or {}).items()}
+    with rt.session() as session:
+        stored = store_walk_forward(session, rt.user_id(), query.coin, query.quote, result, search)
+        return record_view(stored)
+
+
+def _record_line(record: dict[str, Any]) -> str:
+    deflated = record["deflated_sharpe"]
+    shown = "undefined" if deflated is None else f"{deflated:.3f}"
+    params = " ".join(f"--param {key}={value}" for key, value in record["params"].items())
+    from omc.floor.trading.targets import describe_interval
+
+    coin, quote = record["market"].split("/")
+    interval = describe_interval(record["bar_seconds"])
+    return (
+        f"stored walk-forward record {record['id'][:8]}: deflated Sharpe {shown} over "
+        f"{record['trials']} trials, {record['oos_trades']} out-of-sample trades; the live gate "
+        f"counts it for `omc floor promote {record['strategy']} --coin {coin} --quote {quote} "
+        f"--interval {interval} {params}`"
+    )
+
+
+@app.command("records")
+def records(
+    ctx: typer.Context,
+    strategy: str | None = typer.Argument(None, help="Only this strategy's records."),
+    coin: str | None = typer.Option(None, "--coin", help="Only this coin's records."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Stored walk-forward records (`walk-forward --save`), newest first: the out-of-sample
+    evidence the live gate reads for a built-in strategy.
+
+    Examples:
+
+        omc backtest records
+
+        omc backtest records momentum --coin BTC --json
+    """
+    from rich.table import Table
+
+    from omc.backtest.records import record_view, records_for
+
+    rt = runtime(ctx)
+    with rt.session() as session:
+        views = [
+            record_view(record)
+            for record in records_for(
+                session, rt.user_id(), strategy, coin.strip().upper() if coin else None
+            )
+        ]
+    if json_output:
+        print_json({"records": views})
+        return
+    if not views:
+        stdout().print("no walk-forward records stored: `omc backtest walk-forward … --save`")
+        return
+    table = Table(title="walk-forward records")
+    for name in ("id", "strategy", "market", "bar", "parameters", "deflated Sharpe", "trials",
+                 "oos trades", "oos return", "stored"):  # fmt: skip
+        table.add_column(name, justify="left" if name in ("strategy", "parameters") else "right")
+    for view in views:
+        deflated = view["deflated_sharpe"]
+        table.add_row(
+            view["id"][:8],
+            view["strategy"],
+            view["market"],
+            f"{view['bar_seconds']}s",
+            " ".join(f"{key}={value}" for key, value in view["params"].items()),
+            "–" if deflated is None else f"{deflated:.3f}",
+            str(view["trials"]),
+            str(view["oos_trades"]),
+            f"{view['oos_return']:+.2%}",
+            view["created_at"][:16],
+        )
+    print_table(table, console=stdout())
 
 
 def _progress():

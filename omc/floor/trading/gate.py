@@ -1,8 +1,10 @@
 """The live gate: every check a deployment must pass before it trades real money, each with
 its number and threshold, all recorded (on the deployment and in the audit log).
 
-1. out-of-sample record: the algorithm is ``validated`` with a deflated Sharpe ratio and a count
-   of out-of-sample trades above ``floor.min_deflated_sharpe`` / ``floor.min_oos_trades``;
+1. out-of-sample record: the algorithm is ``validated`` (or the built-in strategy has a stored
+   walk-forward record for exactly these parameters, market and bar size:
+   :mod:`omc.backtest.records`) with a deflated Sharpe ratio and a count of out-of-sample trades
+   at or above ``floor.min_deflated_sharpe`` / ``floor.min_oos_trades``;
 2. the lookahead check passes on the strategy's own targets;
 3. a paper deployment of the same version, parameters and market has run for at least
    ``floor.min_paper_days`` and tracks the backtest of the same bars within
@@ -39,9 +41,39 @@ class GateCheck:
     reason: str
 
 
+def strategy_record(rt: Any, deployment: Deployment, params: dict[str, Any]) -> dict[str, Any]:
+    """A built-in strategy's newest stored walk-forward record for exactly this deployment
+    (`omc backtest walk-forward … --save`): same strategy, market, bar size and the parameters
+    its last fold chose. ``record`` is None when there is none, with what is stored instead."""
+    from omc.backtest.records import record_for_deployment
+
+    with rt.session() as session:
+        record, stored = record_for_deployment(
+            session,
+            deployment.user_id,
+            deployment.target,
+            deployment.coin,
+            deployment.quote,
+            deployment.bar_seconds,
+            params,
+        )
+        others = [(row.bar_seconds, dict(row.params)) for row in stored[:3]]
+        found = None
+        if record is not None:
+            found = {
+                "kind": "walk_forward",
+                "record": str(record.id),
+                "status": "walk-forward record",
+                "deflated_sharpe": record.deflated_sharpe,
+                "oos_trades": record.oos_trades,
+                "trials": record.trials,
+            }
+    return {"record": found, "others": others}
+
+
 def algorithm_record(rt: Any, strategy: Any) -> dict[str, Any] | None:
     """An algorithm's stored status and out-of-sample record (None for a built-in strategy,
-    which has no stored walk-forward record)."""
+    whose evidence is a stored walk-forward record: :func:`strategy_record`)."""
     name = str(getattr(strategy, "name", ""))
     if not name.startswith("algo:"):
         return None
@@ -63,38 +95,60 @@ def algorithm_record(rt: Any, strategy: Any) -> dict[str, Any] | None:
     }
 
 
-def _out_of_sample(record: dict[str, Any] | None, strategy: Any, settings: Any) -> GateCheck:
-    if not record:
-        return GateCheck(
-            "out_of_sample",
-            False,
-            None,
-            f"validated, deflated Sharpe >= {settings.min_deflated_sharpe}, "
-            f"out-of-sample trades >= {settings.min_oos_trades}",
-            f"{strategy.name} has no stored walk-forward (out-of-sample) record: promote a "
-            "validated algorithm (algo:NAME@VERSION)",
-        )
+def _no_walk_forward(deployment: Deployment, found: dict[str, Any], settings: Any) -> GateCheck:
+    from omc.floor.trading.targets import describe_interval
+
+    others = "; ".join(
+        f"{describe_interval(bar_seconds)} bars with {params}"
+        for bar_seconds, params in found["others"]
+    )
+    reason = (
+        f"{deployment.target} has no stored walk-forward record on {deployment.coin}/"
+        f"{deployment.quote} {describe_interval(deployment.bar_seconds)} bars that chose "
+        f"{deployment.params}: run `omc backtest walk-forward {deployment.target} --coin "
+        f"{deployment.coin} --quote {deployment.quote} … --save`"
+    )
+    if others:
+        reason += f" (stored records chose: {others})"
+    return GateCheck(
+        "out_of_sample",
+        False,
+        None,
+        f"a walk-forward record, deflated Sharpe >= {settings.min_deflated_sharpe}, "
+        f"out-of-sample trades >= {settings.min_oos_trades}",
+        reason,
+    )
+
+
+def _out_of_sample(record: dict[str, Any], settings: Any) -> GateCheck:
     status = record.get("status")
     dsr = record.get("deflated_sharpe")
     trades = record.get("oos_trades")
+    walk_forward = record.get("kind") == "walk_forward"
     passed = (
-        status == "validated"
+        (walk_forward or status == "validated")
         and dsr is not None
         and dsr >= settings.min_deflated_sharpe
         and trades is not None
         and trades >= settings.min_oos_trades
     )
-    return GateCheck(
-        "out_of_sample",
-        passed,
-        {"status": status, "deflated_sharpe": dsr, "oos_trades": trades},
-        {
-            "status": "validated",
-            "deflated_sharpe": settings.min_deflated_sharpe,
-            "oos_trades": settings.min_oos_trades,
-        },
-        f"status {status}, deflated Sharpe {dsr}, {trades} out-of-sample trades",
-    )
+    shown = "undefined" if dsr is None else f"{dsr:.3f}"
+    if walk_forward:
+        value = {"record": record["record"], "deflated_sharpe": dsr, "oos_trades": trades}
+        reason = (
+            f"walk-forward record {record['record'][:8]}: deflated Sharpe {shown} over "
+            f"{record['trials']} trial(s), {trades} out-of-sample trades"
+        )
+        threshold: dict[str, Any] = {}
+    else:
+        value = {"status": status, "deflated_sharpe": dsr, "oos_trades": trades}
+        reason = f"status {status}, deflated Sharpe {shown}, {trades} out-of-sample trades"
+        threshold = {"status": "validated"}
+    threshold |= {
+        "deflated_sharpe": settings.min_deflated_sharpe,
+        "oos_trades": settings.min_oos_trades,
+    }
+    return GateCheck("out_of_sample", passed, value, threshold, reason)
 
 
 def _lookahead(strategy: Any, params: dict[str, Any], record: dict[str, Any] | None) -> GateCheck:
@@ -257,8 +311,17 @@ def run_live_gate(
     settings = rt.settings.floor
     resolved = resolve_target(deployment.target, deployment.params)
     record = algorithm_record(rt, resolved.strategy)
+    if record is not None:
+        evidence = _out_of_sample(record, settings)
+    else:
+        found = strategy_record(rt, deployment, resolved.params)
+        evidence = (
+            _out_of_sample(found["record"], settings)
+            if found["record"]
+            else _no_walk_forward(deployment, found, settings)
+        )
     checks = [
-        _out_of_sample(record, resolved.strategy, settings),
+        evidence,
         _lookahead(resolved.strategy, resolved.params, record),
         *_paper(rt, deployment, settings),
         *_keys(rt),
