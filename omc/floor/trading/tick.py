@@ -209,7 +209,11 @@ def run_tick(
     now = now or ctx.clock()
     pending_order: tuple[Decision, PlannedOrder] | None = None
     events: list[tuple[str, str, str]] = []
-    with session_scope(ctx.engine) as session:
+    # Nothing is written until the broker calls of the decision are done: a live broker writes
+    # on its own connections (the audit of its key's decryption, each request's nonce, fills it
+    # reconciles), and on SQLite a write held open here would lock it out (until the busy
+    # timeout). The deployment's row lock (PostgreSQL) still keeps two ticks apart.
+    with session_scope(ctx.engine) as session, session.no_autoflush:
         deployment = _lock(session, deployment_id)
         if deployment is None or deployment.status not in ("running", "halted"):
             return TickResult("skipped", "not running")

@@ -7,7 +7,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
+from omc.core import audit
+from omc.core.models import AuditLog
 from omc.db import session_scope
 from omc.floor.trading.deployments import PromoteRequest, build_deployment, save_deployment
 from omc.floor.trading.kill import lift_kill, set_kill
@@ -178,3 +181,55 @@ def test_a_broker_error_after_sending_leaves_the_order_pending_and_it_is_never_r
     assert "settled after a restart" in first.reason
     assert deployment_row(engine, deployment.id).units == Decimal("4.5")
     assert len(exchange.orders) == 1
+
+
+class WritingExchange(TestExchange):
+    """A broker that writes on its own connection while the tick decides, as the live broker
+    does (the audit of its key's decryption when opened, a persisted nonce per request)."""
+
+    def __init__(self, engine, **options) -> None:
+        super().__init__(**options)
+        url = engine.url.render_as_string(hide_password=False)
+        # Its own engine, quick to give up on a lock: a tick holding one fails fast.
+        self.writer = (
+            sa.create_engine(url, connect_args={"timeout": 1})
+            if engine.dialect.name == "sqlite"
+            else engine
+        )
+
+    def write(self, what: str) -> None:
+        with session_scope(self.writer) as session:
+            audit.record(session, "test.broker_write", target=what)
+
+    def quote(self, side: str):
+        self.write(f"quote:{side}")
+        return super().quote(side)
+
+
+def test_a_broker_that_writes_on_its_own_connection_is_not_locked_out_by_the_tick(engine):
+    settings = load_settings().settings
+    user = make_user(engine)
+    exchange = WritingExchange(engine, price="110", at=lambda: NOW - dt.timedelta(seconds=1))
+
+    opened: list = []
+
+    def gateway_for(deployment):  # opened once, as the daemon's gateway factory does
+        if not opened:
+            exchange.write("opened")
+            opened.append(exchange)
+        return exchange
+
+    context = TickContext(engine, settings, gateway_for, Recorder())
+    insert_prices(engine, [100, 100, 100, 100, 100, 110, 110])
+    request = PromoteRequest("momentum", "BTC", params={"lookback": 1, "threshold": 0.0})
+    with session_scope(engine) as session:
+        deployment = save_deployment(session, build_deployment(settings, user, request))
+    result = run_tick(context, deployment.id, NOW)
+    assert result.outcome == "ordered", result.reason
+    with engine.connect() as connection:
+        written = connection.execute(
+            sa.select(AuditLog.__table__.c.target).where(
+                AuditLog.__table__.c.action == "test.broker_write"
+            )
+        ).scalars()
+        assert sorted(written) == ["opened", "quote:buy"]
