@@ -281,6 +281,35 @@ def test_kill_9_between_commit_and_response_then_restart_reconciles_one_order(
     assert broker.buy("BTC", Decimal("0.01")).status == "filled"
 
 
+@pytest.mark.slow
+def test_the_trading_loop_settles_an_order_whose_sender_was_killed_from_the_history(
+    engine, user_id, server
+):
+    """The floor's gateway asks for a ``submitting`` order left by a killed process: it is
+    settled from CoinSpot's history at once (its sender is gone), not waited on forever."""
+    from omc.floor.trading.broker_gateway import BrokerGateway
+
+    server.fault("/my/buy/now", "hang")
+    process = _spawn(engine.url.render_as_string(hide_password=False), server, 1, "0.01")
+    wait_for(server.state.order_arrived.is_set, what="the order to reach the server")
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    server.state.release.set()
+    with engine.connect() as connection:
+        (client_order_id,) = connection.execute(sa.select(Order.client_order_id)).scalars()
+    assert count_orders(engine) == {"submitting": 1}
+
+    broker = make_broker(engine, user_id, server)  # the restarted trading daemon
+    gateway = BrokerGateway(broker, engine, broker.account, "BTC", CONFIG)
+    outcome = gateway.outcome(client_order_id)
+    assert outcome is not None
+    assert outcome.status == "filled"
+    (executed,) = server.orders_at_server()
+    assert outcome.units == Decimal(str(executed["amount"]))
+    assert outcome.price == Decimal(str(executed["rate"]))
+    assert count_orders(engine) == {"filled": 1}
+
+
 def test_balance_differences_are_recorded_once_and_shown(engine, user_id, server):
     broker = make_broker(engine, user_id, server)
     broker.buy("BTC", Decimal("0.01"))

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from omc.errors import NotFound
 from omc.floor.brokers.base import AccountRef, OrderRefused, OrderResult
 from omc.floor.brokers.config import AMOUNT_STEP, BrokerConfig
+from omc.floor.brokers.journal import UNSETTLED
 from omc.floor.trading.gateway import OrderOutcome, Quote
 from omc.floor.trading.venues import register_venue
 from omc.ledgers.exchange.models import Order
@@ -96,8 +97,10 @@ class BrokerGateway:
         except NotFound:
             # The broker writes its row before anything is sent: no row, never placed.
             return OrderOutcome("rejected", reason="the order was never placed")
-        if result.status == "unknown" and hasattr(self.broker, "reconcile"):
-            try:  # the live broker settles unknown orders from CoinSpot's order history
+        if result.status in UNSETTLED and hasattr(self.broker, "reconcile"):
+            # The live broker settles unknown orders from CoinSpot's order history; a
+            # `submitting` one whose sender died (kill -9) is made unknown by it first.
+            try:
                 self.broker.reconcile()
                 result = self.broker.order_status(client_order_id)
             except Exception as error:
