@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from omc.core.models import AuditLog
 from omc.core.users import get_or_create_user
 from omc.db import session_scope
 from omc.floor.models import CoinspotCredential
@@ -170,6 +171,16 @@ def test_a_live_deployment_buys_once_at_the_exchange_on_a_price_move(engine, liv
     assert len(sent(market.exchange, "/my/buy/now")) == 1
     assert len(market.exchange.orders_at_server()) == 1
     assert_signed_and_in_order(market.exchange)
+    with engine.connect() as connection:
+        audits = connection.execute(
+            sa.select(AuditLog.__table__.c.target, AuditLog.__table__.c.detail).where(
+                AuditLog.__table__.c.action == "secret.decrypt"
+            )
+        ).all()
+    # The daemon opened the keys once for its live gateway, for trading, and said so.
+    assert [(target.split(":")[0], detail["purpose"]) for target, detail in audits] == [
+        ("coinspot_credentials", "trading")
+    ]
     code, took = daemon.terminate(timeout=STOP_BOUND)
     assert code == 0, daemon.output()
     assert took < STOP_BOUND
