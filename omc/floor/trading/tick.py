@@ -272,6 +272,13 @@ def _decide(
             decision.outcome = "halted"
             decision.reason = f"halted: {deployment.status_reason}"
             return decision, None
+    if deployment.mode == "live" and not (deployment.gate or {}).get("passed"):
+        # Only `omc floor promote --live` writes a passed gate; a live row without one (written
+        # by hand, or by an older omc) never trades real money.
+        decision.outcome = "failed"
+        decision.reason = "live deployment without a passed live gate: promote it with --live"
+        decision.checks = []
+        return decision, None
     limits = ctx.limits_of(deployment)
     try:
         resolved = resolve_target(deployment.target, deployment.params)

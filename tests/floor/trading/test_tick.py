@@ -233,3 +233,28 @@ def test_a_broker_that_writes_on_its_own_connection_is_not_locked_out_by_the_tic
             )
         ).scalars()
         assert sorted(written) == ["opened", "quote:buy"]
+
+
+def test_a_live_row_without_a_passed_gate_never_reaches_the_broker(floor):
+    engine, context, exchange, _, _ = floor
+    insert_prices(engine, [100, 100, 100, 100, 100, 110, 110])
+    settings = load_settings().settings
+    user = make_user(engine)
+    rows = {}
+    for name, gate in (
+        ("ungated", None),
+        ("refused", {"passed": False}),
+        ("gated", {"passed": True}),
+    ):
+        request = PromoteRequest(
+            "momentum", "BTC", params={"lookback": 1, "threshold": 0.0}, mode="live", name=name
+        )
+        with session_scope(engine) as session:
+            rows[name] = save_deployment(session, build_deployment(settings, user, request), gate)
+    for name in ("ungated", "refused"):
+        result = run_tick(context, rows[name].id, NOW)
+        assert result.outcome == "failed"
+        assert result.reason == "live deployment without a passed live gate: promote it with --live"
+    assert exchange.orders == []
+    assert run_tick(context, rows["gated"].id, NOW).outcome == "ordered"
+    assert [side for side, _, _ in exchange.orders] == ["buy"]
