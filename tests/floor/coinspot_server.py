@@ -290,3 +290,15 @@ class LoopbackCoinSpot:
         self.state.release.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+@contextlib.contextmanager
+def serving(monkeypatch: Any, key: str, secret: str, coin: str, bid: str, ask: str):
+    """A running loopback CoinSpot that knows ``key`` and quotes ``coin``, with omc's
+    ``floor.coinspot_api_url`` (and a short timeout) pointed at it for the test."""
+    with LoopbackCoinSpot() as server:
+        server.add_key(key, secret)
+        server.set_rate(coin, bid, ask)
+        monkeypatch.setenv("OMC_FLOOR__COINSPOT_API_URL", server.url)
+        monkeypatch.setenv("OMC_FLOOR__COINSPOT_TIMEOUT_SECONDS", "2")
+        yield server

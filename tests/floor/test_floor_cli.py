@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.floor.coinspot_server import LoopbackCoinSpot
+from tests.floor.coinspot_server import serving
 from tests.floor.conftest import record_price
 
 KEY = "cli-key-CANARY-424242"
@@ -25,11 +25,7 @@ def db(engine, monkeypatch):
 
 @pytest.fixture
 def server(monkeypatch):
-    with LoopbackCoinSpot() as loopback:
-        loopback.add_key(KEY, SECRET)
-        loopback.set_rate("BTC", "150000", "151000")
-        monkeypatch.setenv("OMC_FLOOR__COINSPOT_API_URL", loopback.url)
-        monkeypatch.setenv("OMC_FLOOR__COINSPOT_TIMEOUT_SECONDS", "2")
+    with serving(monkeypatch, KEY, SECRET, "BTC", "150000", "151000") as loopback:
         yield loopback
 
 

@@ -16,7 +16,7 @@ from omc.db import session_scope
 from omc.floor.trading.models import Deployment
 from omc.floor.trading.tick import Events, TickContext, run_tick
 from omc.settings import load_settings
-from tests.floor.coinspot_server import LoopbackCoinSpot
+from tests.floor.coinspot_server import serving
 from tests.floor.trading.helpers import T0, TestExchange, insert_prices
 
 HOUR = dt.timedelta(hours=1)
@@ -40,11 +40,7 @@ def market(engine, monkeypatch):
 
 @pytest.fixture
 def server(monkeypatch):
-    with LoopbackCoinSpot() as loopback:
-        loopback.add_key(KEY, SECRET)
-        loopback.set_rate("BTC", "30000", "30100")
-        monkeypatch.setenv("OMC_FLOOR__COINSPOT_API_URL", loopback.url)
-        monkeypatch.setenv("OMC_FLOOR__COINSPOT_TIMEOUT_SECONDS", "2")
+    with serving(monkeypatch, KEY, SECRET, "BTC", "30000", "30100") as loopback:
         yield loopback
 
 
