@@ -96,7 +96,7 @@ def test_ctrl_c_pauses_the_session_cleanly_and_resume_continues(lab_env, scripte
         hold.set()
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, err
+    assert process.returncode == 130, (out, err)
     assert "paused" in out
     assert "omc lab resume" in err
     assert "Traceback" not in err
