@@ -201,6 +201,8 @@ class LabLLM:
         except OmcError:
             raise
         except Exception as error:
+            if _interrupted(error):  # Ctrl-C during the request: pause, not a provider failure
+                raise KeyboardInterrupt from error
             raise describe_provider_error(error, self.provider, self.model_name) from error
         latency_ms = int((time.perf_counter() - started) * 1000)
         answer = result["raw"] if schema is not None else result
@@ -264,3 +266,16 @@ def _message(data: dict[str, Any]) -> AIMessage:
     from langchain_core.messages import messages_from_dict
 
     return messages_from_dict([data])[0]  # type: ignore[return-value]
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is in the error's cause or context chain (an SDK can wrap
+    the interrupted read in its own connection error)."""
+    seen: set[int] = set()
+    item: BaseException | None = error
+    while item is not None and id(item) not in seen:
+        if isinstance(item, KeyboardInterrupt):
+            return True
+        seen.add(id(item))
+        item = item.__cause__ or item.__context__
+    return False
