@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
@@ -90,6 +89,8 @@ def store_walk_forward(
     search: Mapping[str, Any],
 ) -> WalkForwardRecord:
     """Judge a walk-forward against every trial stored for its strategy and market, and keep it."""
+    import numpy as np
+
     from omc.backtest.metrics import bar_returns
     from omc.lab.overfitting import deflated_sharpe_ratio
 

@@ -210,7 +210,9 @@ def run_walk_forward(
     folds = make_folds(
         bars.index, pd.Timedelta(train), pd.Timedelta(test), pd.Timedelta(embargo), anchored
     )
-    scores = _train_scores(bars, strategy, candidates, folds, objective, costs, progress)
+    scores, sharpes = _train_scores(
+        bars, strategy, candidates, folds, objective, costs, progress, score_candidates
+    )
     results, pieces = [], []
     for column, fold in enumerate(folds):
         best = int(np.argmax(scores[:, column]))
@@ -230,11 +232,6 @@ def run_walk_forward(
             )
         )
     stitched_index, stitched, stitched_trades, marks = _stitch(pieces)
-    sharpes = (
-        _candidate_test_sharpes(bars, strategy, candidates, folds, costs)
-        if score_candidates
-        else None
-    )
     return WalkForwardResult(
         strategy=strategy.name,
         objective=objective,
@@ -260,13 +257,19 @@ def _train_scores(
     objective: str,
     costs: CostModel,
     progress: Progress | None,
-) -> np.ndarray:
-    """Objective of every candidate on every training window, -inf where undefined."""
+    score_tests: bool = False,
+) -> tuple[np.ndarray, tuple[float | None, ...] | None]:
+    """Objective of every candidate on every training window, -inf where undefined; with
+    `score_tests`, also each candidate's per-bar Sharpe over the test windows (each started
+    flat), from the same targets."""
+    from omc.lab.overfitting import per_bar_sharpe
+
     score = OBJECTIVES[objective]
     annualisation = periods_per_year(bars.index)
     marks = mark_prices(bars)
     fill_prices = execution_prices(bars, marks)
     scores = np.full((len(candidates.params), len(folds)), -math.inf)
+    test_sharpes: list[float | None] = []
     for row, params in enumerate(candidates.params):
         targets = checked_targets(strategy.targets(bars, params), len(bars), strategy.name)
         for column, fold in enumerate(folds):
@@ -279,33 +282,16 @@ def _train_scores(
             )
             value = score(simulation.equity, annualisation)
             scores[row, column] = value if math.isfinite(value) else -math.inf
+        if score_tests:
+            returns = []
+            for fold in folds:
+                window = slice(max(fold.test_start - 1, 0), fold.test_end)
+                simulation = simulate(targets[window], fill_prices[window], marks[window], costs)
+                returns.append(bar_returns(simulation.equity))
+            test_sharpes.append(per_bar_sharpe(np.concatenate(returns)))
         if progress is not None:
             progress(row + 1, len(candidates.params))
-    return scores
-
-
-def _candidate_test_sharpes(
-    bars: pd.DataFrame,
-    strategy: Strategy,
-    candidates: Candidates,
-    folds: list[Fold],
-    costs: CostModel,
-) -> tuple[float | None, ...]:
-    """Per-bar Sharpe of each candidate over the test windows, each window started flat."""
-    from omc.lab.overfitting import per_bar_sharpe
-
-    marks = mark_prices(bars)
-    fill_prices = execution_prices(bars, marks)
-    sharpes: list[float | None] = []
-    for params in candidates.params:
-        targets = checked_targets(strategy.targets(bars, params), len(bars), strategy.name)
-        returns = []
-        for fold in folds:
-            window = slice(max(fold.test_start - 1, 0), fold.test_end)
-            simulation = simulate(targets[window], fill_prices[window], marks[window], costs)
-            returns.append(bar_returns(simulation.equity))
-        sharpes.append(per_bar_sharpe(np.concatenate(returns)))
-    return tuple(sharpes)
+    return scores, tuple(test_sharpes) if score_tests else None
 
 
 def _simulate_window(
